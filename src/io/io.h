@@ -1,0 +1,83 @@
+/*
+ * io.h — the I/O manager of npiped.
+ *
+ * Every operation a client asks for becomes an IRP sent through
+ * IoCallDriver to the driver that owns the file (npfs).  An IRP that cannot
+ * finish now returns STATUS_PENDING and completes later through
+ * IoCompleteRequest, which sends the reply to the thread that asked — if it
+ * is still there.  The I/O manager never looks inside pipes; the driver
+ * never looks at channels.
+ */
+#ifndef NPIPE_IO_H
+#define NPIPE_IO_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <npipe/ntifs.h>
+
+#include "ob/ob.h"
+#include "proto/proto.h"
+#include "ps/ps.h"
+
+/* A file object: what a handle to a pipe end (or to the pipe root) names. */
+typedef struct io_file {
+    OB_HEADER header;
+    FILE_OBJECT fo;
+    WCHAR *name_buffer; /* FileName's storage */
+} IO_FILE;
+
+extern const OB_TYPE io_file_type;
+
+/* IRP private part: what the I/O manager needs to finish the request. */
+typedef struct io_irp {
+    IRP irp;
+    IO_STACK_LOCATION stack[1];
+    int refs;
+    bool completed;
+    PETHREAD thread;      /* holds a reference; NULL for the broker's own */
+    LIST_ENTRY thread_link;
+    uint64_t request_id;
+    uint16_t op;
+    uint32_t flags;       /* NP_F_* of the request */
+    IO_FILE *file;        /* holds a reference */
+    void *in_buffer;      /* owned request payload */
+    uint32_t in_len;
+    uint8_t *out_buffer;  /* output; preceded by room for a reply header */
+    uint32_t out_len;
+    NAMED_PIPE_CREATE_PARAMETERS create_pipe;
+    IO_SECURITY_CONTEXT security;
+    ACCESS_MASK granted;  /* create: the access the new handle gets */
+    ULONG attributes;     /* create: OBJ_INHERIT */
+} IO_IRP;
+
+static inline IO_IRP *io_irp(PIRP irp) { return (IO_IRP *)irp; }
+
+/* A request decoded by the transport; payload ownership passes to io. */
+void io_dispatch_request(PETHREAD thread, const struct np_request *req,
+                         void *payload, uint32_t payload_len);
+
+void io_cancel_thread_irps(PETHREAD thread);
+
+/* Timers for KeSetTimer: milliseconds until the next one fires (-1: none),
+ * and running the expired ones. */
+int io_timer_next_timeout_ms(void);
+void io_timer_run_expired(void);
+LONGLONG io_now_100ns(void);
+
+/* The broker's instance id, reported by NP_OP_HELLO. */
+extern uint64_t io_broker_instance_id;
+
+/* Provided by the transport: send a final or pending reply.  Returns false
+ * if the channel was dropped (it stopped reading). */
+struct channel;
+bool channel_send_reply(struct channel *channel, const struct np_reply *reply,
+                        const void *data, uint32_t data_len);
+
+/* The npfs device, registered by the driver's entry point. */
+NTSTATUS io_load_driver(PDRIVER_INITIALIZE entry, const char *name);
+void io_unload_drivers(void);
+
+/* Limits (npiped options). */
+extern ULONG io_max_pending_per_process;
+
+#endif /* NPIPE_IO_H */

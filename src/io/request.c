@@ -1,0 +1,449 @@
+/*
+ * request.c — from a client's request to an IRP, and from a completed IRP
+ * back to a reply.
+ *
+ * The transport hands over a request whose header it has checked for shape
+ * (magic, version, lengths); everything about meaning is checked here or in
+ * the driver: the handle must be the caller's own and grant the access the
+ * operation needs, the name must parse, the arguments must make sense.
+ * The reply of a request is sent when its IRP completes — at once, or long
+ * after, when a pending IRP is completed by whatever event finishes it.
+ */
+#include "io/io.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+uint64_t io_broker_instance_id;
+ULONG io_max_pending_per_process = 65536;
+
+/* ---- Replies ------------------------------------------------------------- */
+
+static void send_reply(PETHREAD thread, uint64_t id, uint16_t kind,
+                       NTSTATUS status, ULONG handle, uint64_t information,
+                       const void *data, uint32_t data_len)
+{
+    if (!thread || thread->terminated || !thread->channel)
+        return;
+    struct np_reply r = {
+        .magic = NP_MAGIC,
+        .version = NP_VERSION,
+        .kind = kind,
+        .id = id,
+        .status = status,
+        .handle = handle,
+        .information = information,
+        .data_len = data_len,
+    };
+    channel_send_reply(thread->channel, &r, data, data_len);
+}
+
+static void reply_now(PETHREAD thread, const struct np_request *req,
+                      NTSTATUS status, ULONG handle, uint64_t information)
+{
+    send_reply(thread, req->id, NP_REPLY_FINAL, status, handle, information,
+               NULL, 0);
+}
+
+/* Creates end here: on success the new file gets its handle.  If it
+ * cannot (the caller is gone, its handle table is full), the driver has
+ * already set the file up, so it is taken down the normal way: cleanup now,
+ * close when the IRP lets go of it. */
+static NTSTATUS finish_create(IO_IRP *x, ULONG *handle)
+{
+    NTSTATUS status = x->irp.IoStatus.Status;
+    IO_FILE *file = x->file;
+    if (!NT_SUCCESS(status)) {
+        file->fo.DeviceObject = NULL; /* the driver kept nothing: no close */
+        return status;
+    }
+    if (x->thread->terminated)
+        status = STATUS_CANCELLED;
+    else
+        status = ob_insert_handle(x->thread->process, &file->header,
+                                  x->granted, x->attributes, handle);
+    if (!NT_SUCCESS(status))
+        io_file_type.last_handle_closed(&file->header, x->thread->process);
+    return status;
+}
+
+void io_finish_request(IO_IRP *x)
+{
+    if (!x->thread)
+        return; /* the broker's own IRP: nobody to tell */
+    NTSTATUS status = x->irp.IoStatus.Status;
+    ULONG handle = 0;
+    UCHAR major = x->stack[0].MajorFunction;
+    if (major == IRP_MJ_CREATE || major == IRP_MJ_CREATE_NAMED_PIPE)
+        status = finish_create(x, &handle);
+    const void *data = NULL;
+    uint32_t len = 0;
+    if (x->out_buffer && !NT_ERROR(status)) {
+        ULONG_PTR info = x->irp.IoStatus.Information;
+        len = info < x->out_len ? (uint32_t)info : x->out_len;
+        data = x->out_buffer;
+    }
+    send_reply(x->thread, x->request_id, NP_REPLY_FINAL, status, handle,
+               x->irp.IoStatus.Information, data, len);
+}
+
+/* ---- Building IRPs ------------------------------------------------------- */
+
+static IO_IRP *new_irp(PETHREAD thread, const struct np_request *req,
+                       UCHAR major, void *payload, uint32_t payload_len)
+{
+    PIRP irp = IoAllocateIrp(1, FALSE);
+    if (!irp)
+        return NULL;
+    IO_IRP *x = io_irp(irp);
+    x->thread = thread;
+    ps_reference_thread(thread);
+    irp->Tail.Overlay.Thread = thread;
+    x->request_id = req->id;
+    x->op = req->op;
+    x->flags = req->flags;
+    x->in_buffer = payload;
+    x->in_len = payload_len;
+    IoGetCurrentIrpStackLocation(irp)->MajorFunction = major;
+    InsertTailList(&thread->irps, &x->thread_link);
+    thread->process->pending_irps++;
+    return x;
+}
+
+static bool attach_output(IO_IRP *x, uint32_t out_len)
+{
+    x->out_len = out_len;
+    x->out_buffer = malloc(out_len ? out_len : 1);
+    return x->out_buffer != NULL;
+}
+
+static void call_driver(IO_IRP *x)
+{
+    PDEVICE_OBJECT device = x->file->fo.DeviceObject;
+    x->refs++;
+    NTSTATUS status = IoCallDriver(device, &x->irp);
+    if (status == STATUS_PENDING && !x->completed && (x->flags & NP_F_ASYNC))
+        send_reply(x->thread, x->request_id, NP_REPLY_PENDING, STATUS_PENDING,
+                   0, 0, NULL, 0);
+    IoFreeIrp(&x->irp); /* our reference */
+}
+
+/* ---- Create -------------------------------------------------------------- */
+
+static NTSTATUS new_file(PDEVICE_OBJECT device, const UNICODE_STRING *name,
+                         ULONG options, IO_FILE **out)
+{
+    IO_FILE *file = calloc(1, sizeof *file);
+    if (!file)
+        return STATUS_INSUFFICIENT_RESOURCES;
+    ob_init_object(&file->header, &io_file_type);
+    file->fo.Type = 5; /* IO_TYPE_FILE */
+    file->fo.Size = (CSHORT)sizeof file->fo;
+    file->fo.DeviceObject = device;
+    if (options & (FILE_SYNCHRONOUS_IO_ALERT | FILE_SYNCHRONOUS_IO_NONALERT))
+        file->fo.Flags |= FO_SYNCHRONOUS_IO;
+    if (name->Length) {
+        file->name_buffer = malloc(name->Length);
+        if (!file->name_buffer) {
+            free(file);
+            return STATUS_INSUFFICIENT_RESOURCES;
+        }
+        memcpy(file->name_buffer, name->Buffer, name->Length);
+    }
+    file->fo.FileName.Buffer = file->name_buffer;
+    file->fo.FileName.Length = file->fo.FileName.MaximumLength = name->Length;
+    *out = file;
+    return STATUS_SUCCESS;
+}
+
+static void dispatch_create(PETHREAD thread, const struct np_request *req,
+                            void *payload, uint32_t len)
+{
+    bool is_pipe = req->op == NP_OP_CREATE_NAMED_PIPE;
+    const struct np_args_create_pipe *cp = &req->args.create_pipe;
+    const struct np_args_create_file *cf = &req->args.create_file;
+    ULONG access = is_pipe ? cp->desired_access : cf->desired_access;
+    ULONG attributes = is_pipe ? cp->attributes : cf->attributes;
+    ULONG share = is_pipe ? cp->share_access : cf->share_access;
+    ULONG disposition = is_pipe ? cp->disposition : cf->disposition;
+    ULONG options = is_pipe ? cp->options : cf->options;
+
+    PDEVICE_OBJECT device;
+    UNICODE_STRING rest;
+    NTSTATUS status;
+    if (len > NP_MAX_NAME_BYTES || (len & 1))
+        status = STATUS_OBJECT_NAME_INVALID;
+    else if (disposition > FILE_MAXIMUM_DISPOSITION || share > 7 ||
+             (attributes & ~(ULONG)OBJ_VALID_ATTRIBUTES))
+        status = STATUS_INVALID_PARAMETER;
+    else
+        status = ob_parse_name(payload, (USHORT)len, &device, &rest);
+    IO_FILE *file = NULL;
+    if (NT_SUCCESS(status))
+        status = new_file(device, &rest, options, &file);
+    IO_IRP *x = NULL;
+    if (NT_SUCCESS(status)) {
+        x = new_irp(thread, req, is_pipe ? IRP_MJ_CREATE_NAMED_PIPE : IRP_MJ_CREATE,
+                    payload, len);
+        if (!x) {
+            file->fo.DeviceObject = NULL;
+            ob_dereference_object(&file->header);
+            status = STATUS_INSUFFICIENT_RESOURCES;
+        }
+    }
+    if (!NT_SUCCESS(status)) {
+        free(payload);
+        reply_now(thread, req, status, 0, 0);
+        return;
+    }
+    x->file = file; /* the IRP owns the file's first reference */
+    x->granted = ob_map_generic_file_access(access) | 0x00100000 /* SYNCHRONIZE */;
+    x->attributes = attributes & OBJ_INHERIT;
+    x->security.DesiredAccess = x->granted;
+    x->security.FullCreateOptions = options;
+    x->irp.Tail.Overlay.OriginalFileObject = &file->fo;
+    PIO_STACK_LOCATION sp = IoGetCurrentIrpStackLocation(&x->irp);
+    sp->FileObject = &file->fo;
+    if (is_pipe) {
+        x->create_pipe = (NAMED_PIPE_CREATE_PARAMETERS){
+            .NamedPipeType = cp->pipe_type,
+            .ReadMode = cp->read_mode,
+            .CompletionMode = cp->completion_mode,
+            .MaximumInstances = cp->max_instances,
+            .InboundQuota = cp->inbound_quota,
+            .OutboundQuota = cp->outbound_quota,
+            .DefaultTimeout.QuadPart = cp->default_timeout,
+            .TimeoutSpecified = cp->timeout_specified != 0,
+        };
+        sp->Parameters.CreatePipe.SecurityContext = &x->security;
+        sp->Parameters.CreatePipe.Options = (disposition << 24) | (options & 0xFFFFFF);
+        sp->Parameters.CreatePipe.ShareAccess = (USHORT)share;
+        sp->Parameters.CreatePipe.Parameters = &x->create_pipe;
+    } else {
+        sp->Parameters.Create.SecurityContext = &x->security;
+        sp->Parameters.Create.Options = (disposition << 24) | (options & 0xFFFFFF);
+        sp->Parameters.Create.ShareAccess = (USHORT)share;
+        sp->Parameters.Create.FileAttributes = (USHORT)cf->file_attributes;
+    }
+    call_driver(x);
+}
+
+/* ---- Operations on a handle --------------------------------------------- */
+
+/* The access an operation needs on its handle, as NT's I/O manager checks
+ * before the driver sees the IRP. */
+static ACCESS_MASK required_access(const struct np_request *req)
+{
+    switch (req->op) {
+    case NP_OP_READ: return 0x0001;  /* FILE_READ_DATA */
+    case NP_OP_WRITE: return 0x0002; /* FILE_WRITE_DATA */
+    case NP_OP_FLUSH: return 0x0002;
+    case NP_OP_FSCTL: return (req->args.io.code >> 14) & 3; /* CTL_CODE access */
+    case NP_OP_QUERY_INFO:
+        return req->args.io.code == FilePipeLocalInformation ||
+                       req->args.io.code == FilePipeInformation
+                   ? 0x0080 /* FILE_READ_ATTRIBUTES */
+                   : 0;
+    case NP_OP_SET_INFO: return 0x0100; /* FILE_WRITE_ATTRIBUTES */
+    default: return 0;
+    }
+}
+
+static void dispatch_file_op(PETHREAD thread, const struct np_request *req,
+                             void *payload, uint32_t len)
+{
+    OB_HEADER *object;
+    ACCESS_MASK granted;
+    NTSTATUS status = ob_reference_by_handle(thread->process, req->handle,
+                                             &io_file_type, &object, &granted, NULL);
+    if (!NT_SUCCESS(status)) {
+        free(payload);
+        reply_now(thread, req, status, 0, 0);
+        return;
+    }
+    IO_FILE *file = CONTAINING_RECORD(object, IO_FILE, header);
+    ACCESS_MASK need = required_access(req);
+    if ((granted & need) != need)
+        status = STATUS_ACCESS_DENIED;
+    else if (thread->process->pending_irps >= io_max_pending_per_process)
+        status = STATUS_INSUFFICIENT_RESOURCES;
+    if (!NT_SUCCESS(status)) {
+        ob_dereference_object(object);
+        free(payload);
+        reply_now(thread, req, status, 0, 0);
+        return;
+    }
+    static const UCHAR major_of[NP_OP_MAX] = {
+        [NP_OP_READ] = IRP_MJ_READ,
+        [NP_OP_WRITE] = IRP_MJ_WRITE,
+        [NP_OP_FLUSH] = IRP_MJ_FLUSH_BUFFERS,
+        [NP_OP_FSCTL] = IRP_MJ_FILE_SYSTEM_CONTROL,
+        [NP_OP_QUERY_INFO] = IRP_MJ_QUERY_INFORMATION,
+        [NP_OP_SET_INFO] = IRP_MJ_SET_INFORMATION,
+    };
+    IO_IRP *x = new_irp(thread, req, major_of[req->op], payload, len);
+    bool out_ok = x != NULL;
+    if (x) {
+        x->file = file; /* takes over our reference */
+        uint32_t out = req->out_len;
+        if (req->op == NP_OP_FSCTL && (req->args.io.code & 3) == METHOD_BUFFERED &&
+            len > out)
+            out = len; /* METHOD_BUFFERED: one buffer for input and output */
+        if (req->op == NP_OP_READ || req->op == NP_OP_FSCTL ||
+            req->op == NP_OP_QUERY_INFO)
+            out_ok = attach_output(x, out);
+        x->out_len = req->out_len; /* what goes back at most */
+    }
+    if (!out_ok) {
+        if (x) {
+            x->irp.IoStatus.Status = STATUS_INSUFFICIENT_RESOURCES;
+            IoCompleteRequest(&x->irp, IO_NO_INCREMENT);
+        } else {
+            ob_dereference_object(object);
+            free(payload);
+            reply_now(thread, req, STATUS_INSUFFICIENT_RESOURCES, 0, 0);
+        }
+        return;
+    }
+    PIRP irp = &x->irp;
+    irp->Tail.Overlay.OriginalFileObject = &file->fo;
+    PIO_STACK_LOCATION sp = IoGetCurrentIrpStackLocation(irp);
+    sp->FileObject = &file->fo;
+    switch (req->op) {
+    case NP_OP_READ:
+        sp->Parameters.Read.Length = req->out_len;
+        sp->Parameters.Read.Key = req->args.io.key;
+        sp->Parameters.Read.ByteOffset.QuadPart = req->args.io.offset;
+        irp->AssociatedIrp.SystemBuffer = x->out_buffer;
+        break;
+    case NP_OP_WRITE:
+        sp->Parameters.Write.Length = len;
+        sp->Parameters.Write.Key = req->args.io.key;
+        sp->Parameters.Write.ByteOffset.QuadPart = req->args.io.offset;
+        irp->AssociatedIrp.SystemBuffer = payload;
+        break;
+    case NP_OP_FSCTL:
+        sp->MinorFunction = IRP_MN_USER_FS_REQUEST;
+        sp->Parameters.FileSystemControl.FsControlCode = req->args.io.code;
+        sp->Parameters.FileSystemControl.InputBufferLength = len;
+        sp->Parameters.FileSystemControl.OutputBufferLength = req->out_len;
+        if ((req->args.io.code & 3) == METHOD_NEITHER) {
+            sp->Parameters.FileSystemControl.Type3InputBuffer = payload;
+            irp->UserBuffer = x->out_buffer;
+        } else {
+            if (len)
+                memcpy(x->out_buffer, payload, len);
+            irp->AssociatedIrp.SystemBuffer = x->out_buffer;
+        }
+        break;
+    case NP_OP_QUERY_INFO:
+        sp->Parameters.QueryFile.Length = req->out_len;
+        sp->Parameters.QueryFile.FileInformationClass = req->args.io.code;
+        irp->AssociatedIrp.SystemBuffer = x->out_buffer;
+        break;
+    case NP_OP_SET_INFO:
+        sp->Parameters.SetFile.Length = len;
+        sp->Parameters.SetFile.FileInformationClass = req->args.io.code;
+        irp->AssociatedIrp.SystemBuffer = payload;
+        break;
+    default:
+        break;
+    }
+    call_driver(x);
+}
+
+/* ---- Requests that are not IRPs ------------------------------------------ */
+
+static void dispatch_close(PETHREAD thread, const struct np_request *req)
+{
+    reply_now(thread, req, ob_close_handle(thread->process, req->handle), 0, 0);
+}
+
+static void dispatch_duplicate(PETHREAD thread, const struct np_request *req)
+{
+    const struct np_args_duplicate *a = &req->args.duplicate;
+    PEPROCESS process = thread->process;
+    OB_HEADER *object;
+    ACCESS_MASK granted;
+    ULONG attributes;
+    NTSTATUS status = ob_reference_by_handle(process, req->handle, NULL, &object,
+                                             &granted, &attributes);
+    if (!NT_SUCCESS(status) || (a->options & ~7u) ||
+        (a->attributes & ~(ULONG)OBJ_INHERIT)) {
+        if (NT_SUCCESS(status)) {
+            ob_dereference_object(object);
+            status = STATUS_INVALID_PARAMETER;
+        }
+        reply_now(thread, req, status, 0, 0);
+        return;
+    }
+    ACCESS_MASK access = granted;
+    if (!(a->options & 2 /* DUPLICATE_SAME_ACCESS */)) {
+        access = ob_map_generic_file_access(a->desired_access);
+        if (access & ~granted) /* no more than the source grants */
+            status = STATUS_ACCESS_DENIED;
+    }
+    if (!(a->options & 4 /* DUPLICATE_SAME_ATTRIBUTES */))
+        attributes = a->attributes;
+    ULONG handle = 0;
+    if (NT_SUCCESS(status))
+        status = ob_insert_handle(process, object, access, attributes, &handle);
+    ob_dereference_object(object);
+    if (a->options & 1 /* DUPLICATE_CLOSE_SOURCE: closed even on failure */)
+        ob_close_handle(process, req->handle);
+    reply_now(thread, req, status, handle, 0);
+}
+
+static void dispatch_session(PETHREAD thread, const struct np_request *req)
+{
+    pid_t pid = (pid_t)req->args.session.pid;
+    ULONG session = 0;
+    NTSTATUS status;
+    if (pid <= 0) {
+        status = STATUS_INVALID_PARAMETER;
+    } else {
+        PEPROCESS known = ps_lookup_process(pid);
+        status = ps_query_session(pid, known ? known->pidfd : -1, &session);
+    }
+    reply_now(thread, req, status, 0, session);
+}
+
+void io_dispatch_request(PETHREAD thread, const struct np_request *req,
+                         void *payload, uint32_t payload_len)
+{
+    switch (req->op) {
+    case NP_OP_HELLO:
+        free(payload);
+        reply_now(thread, req, STATUS_SUCCESS, (ULONG)thread->process->pid,
+                  io_broker_instance_id);
+        return;
+    case NP_OP_CREATE_NAMED_PIPE:
+    case NP_OP_CREATE_FILE:
+        dispatch_create(thread, req, payload, payload_len);
+        return;
+    case NP_OP_READ:
+    case NP_OP_WRITE:
+    case NP_OP_FLUSH:
+    case NP_OP_FSCTL:
+    case NP_OP_QUERY_INFO:
+    case NP_OP_SET_INFO:
+        dispatch_file_op(thread, req, payload, payload_len);
+        return;
+    case NP_OP_CLOSE:
+        free(payload);
+        dispatch_close(thread, req);
+        return;
+    case NP_OP_DUPLICATE:
+        free(payload);
+        dispatch_duplicate(thread, req);
+        return;
+    case NP_OP_PROCESS_SESSION:
+        free(payload);
+        dispatch_session(thread, req);
+        return;
+    default:
+        free(payload);
+        reply_now(thread, req, STATUS_INVALID_SYSTEM_SERVICE, 0, 0);
+        return;
+    }
+}

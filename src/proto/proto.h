@@ -1,0 +1,159 @@
+/*
+ * proto.h — the wire between libnpipe and npiped.  One header, both sides.
+ *
+ * A channel is an AF_UNIX SOCK_SEQPACKET connection; every calling thread of
+ * a client process has its own.  Messages are fixed-layout, little-endian
+ * structs followed by payload bytes.  A request or reply whose payload does
+ * not fit in one packet is split into chunks: the first packet carries the
+ * full header and the first bytes, each later packet a np_cont header and
+ * the next bytes, until the total announced in the first header has
+ * arrived.  Chunks of one message are never interleaved with another
+ * message on the same channel.
+ *
+ * Identity never travels on the wire: the broker learns who sent a packet
+ * from the socket (SO_PEERCRED, SO_PEERPIDFD, SCM_CREDENTIALS).
+ *
+ * Every request carries an id chosen by the client; the reply carries it
+ * back.  A synchronous call gets exactly one reply.  A request flagged
+ * NP_F_ASYNC gets a NP_REPLY_PENDING packet at once if the IRP pends, and
+ * its final reply later (on the same channel for now).
+ */
+#ifndef NPIPE_PROTO_H
+#define NPIPE_PROTO_H
+
+#include <stdint.h>
+
+#if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "npipe's wire format is little-endian; add byte swapping for this target"
+#endif
+
+#define NP_MAGIC 0x5050494eu /* "NIPP" */
+#define NP_VERSION 1u
+
+/* The largest packet either side sends, and so the chunk size. */
+#define NP_MAX_PACKET (64u * 1024u)
+
+/* The largest payload of one request or reply (a WriteFile, a ReadFile). */
+#define NP_MAX_TRANSFER (16u * 1024u * 1024u)
+
+/* Names: at most 256 WCHARs (the Win32 limit is on the whole \\.\pipe\ path;
+ * the NT path is longer by a constant) — the broker re-checks. */
+#define NP_MAX_NAME_BYTES (512u * 2u)
+
+enum np_op {
+    NP_OP_CREATE_NAMED_PIPE = 1, /* payload: NT path, UTF-16LE */
+    NP_OP_CREATE_FILE = 2,       /* payload: NT path, UTF-16LE */
+    NP_OP_READ = 3,              /* out_len: bytes wanted */
+    NP_OP_WRITE = 4,             /* payload: the data */
+    NP_OP_FLUSH = 5,
+    NP_OP_FSCTL = 6,             /* payload: input buffer; out_len: output size */
+    NP_OP_QUERY_INFO = 7,        /* out_len: buffer size */
+    NP_OP_SET_INFO = 8,          /* payload: the information */
+    NP_OP_CLOSE = 9,
+    NP_OP_DUPLICATE = 10,
+    NP_OP_PROCESS_SESSION = 11,  /* ProcessIdToSessionId */
+    NP_OP_CANCEL = 12,           /* reserved for CancelIo/CancelIoEx */
+    NP_OP_HELLO = 13,            /* first request on a channel: reply.information
+                                    = broker instance id, reply.handle = the
+                                    caller's pid as the broker sees it */
+    NP_OP_MAX
+};
+
+enum np_reply_kind {
+    NP_REPLY_FINAL = 1,   /* the request is finished: status, information, data */
+    NP_REPLY_PENDING = 2, /* an async request pended; its final reply follows */
+};
+
+#define NP_F_ASYNC 0x0001u /* the caller does not wait: tell it at once if it pends */
+
+/* Arguments of each operation; unused fields are zero. */
+struct np_args_create_pipe {
+    uint32_t desired_access;
+    uint32_t attributes; /* OBJ_INHERIT, OBJ_CASE_INSENSITIVE */
+    uint32_t share_access;
+    uint32_t disposition;
+    uint32_t options;
+    uint32_t pipe_type;
+    uint32_t read_mode;
+    uint32_t completion_mode;
+    uint32_t max_instances;
+    uint32_t inbound_quota;
+    uint32_t outbound_quota;
+    uint32_t timeout_specified;
+    int64_t default_timeout; /* 100 ns units, negative = relative */
+};
+
+struct np_args_create_file {
+    uint32_t desired_access;
+    uint32_t attributes;
+    uint32_t share_access;
+    uint32_t disposition;
+    uint32_t options;
+    uint32_t file_attributes;
+};
+
+struct np_args_io {
+    uint32_t code;  /* FSCTL code, or FILE_INFORMATION_CLASS */
+    uint32_t key;
+    int64_t offset;
+};
+
+struct np_args_duplicate {
+    uint32_t desired_access;
+    uint32_t attributes; /* OBJ_INHERIT */
+    uint32_t options;    /* DUPLICATE_SAME_ACCESS, DUPLICATE_CLOSE_SOURCE */
+};
+
+struct np_args_session {
+    uint32_t pid;
+};
+
+union np_args {
+    struct np_args_create_pipe create_pipe;
+    struct np_args_create_file create_file;
+    struct np_args_io io;
+    struct np_args_duplicate duplicate;
+    struct np_args_session session;
+    uint8_t raw[64];
+};
+
+struct np_request {
+    uint32_t magic;
+    uint16_t version;
+    uint16_t op;
+    uint32_t flags;
+    uint32_t handle;  /* the handle the request is about (0 for none) */
+    uint64_t id;      /* chosen by the client, echoed in the reply */
+    uint32_t in_len;  /* payload bytes in the whole request */
+    uint32_t out_len; /* output bytes the caller can take */
+    union np_args args;
+    /* payload follows */
+};
+
+struct np_reply {
+    uint32_t magic;
+    uint16_t version;
+    uint16_t kind;   /* enum np_reply_kind */
+    uint64_t id;
+    int32_t status;  /* NTSTATUS */
+    uint32_t handle; /* a new handle (create, duplicate), else 0 */
+    uint64_t information;
+    uint32_t data_len; /* payload bytes in the whole reply */
+    uint32_t reserved;
+    /* payload follows */
+};
+
+/* A later chunk of a request or reply. */
+struct np_cont {
+    uint32_t magic;
+    uint32_t reserved;
+    uint64_t id;
+    /* payload follows */
+};
+
+_Static_assert(sizeof(union np_args) == 64, "args are 64 bytes");
+_Static_assert(sizeof(struct np_request) == 96, "request header layout");
+_Static_assert(sizeof(struct np_reply) == 40, "reply header layout");
+_Static_assert(sizeof(struct np_cont) == 16, "continuation header layout");
+
+#endif /* NPIPE_PROTO_H */

@@ -1,0 +1,356 @@
+/*
+ * listener.c — the broker's socket, its event loop, and who is connected.
+ *
+ * One epoll set holds the listening socket, every channel, and one pidfd
+ * per client process.  Accepting a channel asks the kernel who is on the
+ * other end (SO_PEERCRED for pid/uid/gid, SO_PEERPIDFD for a pidfd that
+ * cannot be fooled by pid reuse; on kernels before 6.5 pidfd_open on the
+ * reported pid, with the small race that leaves documented in
+ * docs/decisions.md).  A process is torn down when its pidfd says it
+ * exited — not when a channel closes, since a process may have handles and
+ * no thread talking to us.
+ */
+#include "transport/channel.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "io/io.h"
+
+#ifndef SO_PEERPIDFD
+#define SO_PEERPIDFD 77
+#endif
+
+int npiped_log_level = 1;
+
+void npiped_log(int level, const char *fmt, ...)
+{
+    if (level > npiped_log_level)
+        return;
+    static const char *names[] = {"error", "warning", "info", "debug"};
+    char when[32];
+    time_t now = time(NULL);
+    struct tm tm;
+    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", localtime_r(&now, &tm));
+    fprintf(stderr, "%s npiped[%d] %s: ", when, (int)getpid(),
+            names[level < 0 ? 0 : level > 3 ? 3 : level]);
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+static struct {
+    struct transport_options options;
+    int epoll_fd;
+    int listen_fd;
+    struct event_source listener;
+    struct channel *all;
+    struct channel *to_free;
+    size_t channel_count;
+    time_t idle_since;
+} tp = {.epoll_fd = -1, .listen_fd = -1};
+
+/* ---- Channel bookkeeping ------------------------------------------------- */
+
+void channel_list_remove(struct channel *ch)
+{
+    if (ch->prev_all)
+        ch->prev_all->next_all = ch->next_all;
+    else if (tp.all == ch)
+        tp.all = ch->next_all;
+    if (ch->next_all)
+        ch->next_all->prev_all = ch->prev_all;
+    ch->next_all = ch->prev_all = NULL;
+    tp.channel_count--;
+}
+
+void channel_defer_free(struct channel *ch)
+{
+    ch->next_free = tp.to_free;
+    tp.to_free = ch;
+}
+
+static void reap_channels(void)
+{
+    while (tp.to_free) {
+        struct channel *ch = tp.to_free;
+        tp.to_free = ch->next_free;
+        channel_free(ch);
+    }
+}
+
+/* ---- Processes ------------------------------------------------------------ */
+
+struct process_source {
+    struct event_source source;
+    PEPROCESS process;
+};
+
+static void watch_process(PEPROCESS process)
+{
+    struct process_source *ps = malloc(sizeof *ps);
+    if (!ps)
+        return; /* rundown then happens when its last channel closes */
+    ps->source.kind = SOURCE_PROCESS;
+    ps->source.ptr = ps;
+    ps->process = process;
+    ps_reference_process(process);
+    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &ps->source};
+    if (epoll_ctl(tp.epoll_fd, EPOLL_CTL_ADD, process->pidfd, &ev) < 0) {
+        ps_dereference_process(process);
+        free(ps);
+    }
+}
+
+static void process_exited(struct process_source *ps)
+{
+    PEPROCESS process = ps->process;
+    npiped_log(2, "process %d exited", (int)process->pid);
+    if (process->pidfd >= 0)
+        epoll_ctl(tp.epoll_fd, EPOLL_CTL_DEL, process->pidfd, NULL);
+    /* Its channels die with it: nothing more can come from them. */
+    for (struct channel *ch = tp.all, *next; ch; ch = next) {
+        next = ch->next_all;
+        if (ch->thread && ch->thread->process == process)
+            channel_kill(ch);
+    }
+    ps_terminate_process(process);
+    ps_dereference_process(process);
+    free(ps);
+}
+
+static int peer_pidfd(int fd, pid_t pid)
+{
+    int pidfd = -1;
+    socklen_t len = sizeof pidfd;
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERPIDFD, &pidfd, &len) == 0 && pidfd >= 0) {
+        fcntl(pidfd, F_SETFD, FD_CLOEXEC);
+        return pidfd;
+    }
+    /* Before Linux 6.5: pin the pid we were told.  It could in principle
+     * have been recycled between connect() and here. */
+    return (int)syscall(SYS_pidfd_open, pid, 0);
+}
+
+/* The process object for a newly accepted peer. */
+static PEPROCESS process_for_peer(int fd, const struct ucred *cred)
+{
+    PEPROCESS process = ps_lookup_process(cred->pid);
+    if (process && ps_process_alive(process))
+        return process;
+    if (process) {
+        /* A process that exited and whose pid is in use again: finish the
+         * old one's rundown before the new one moves in. */
+        for (struct channel *ch = tp.all, *next; ch; ch = next) {
+            next = ch->next_all;
+            if (ch->thread && ch->thread->process == process)
+                channel_kill(ch);
+        }
+        ps_terminate_process(process);
+    }
+    int pidfd = peer_pidfd(fd, cred->pid);
+    if (pidfd < 0)
+        return NULL;
+    if (!NT_SUCCESS(ps_create_process(cred->pid, cred->uid, cred->gid, pidfd,
+                                      &process))) {
+        close(pidfd);
+        return NULL;
+    }
+    watch_process(process);
+    npiped_log(2, "process %d (uid %d) attached", (int)cred->pid, (int)cred->uid);
+    return process;
+}
+
+static void accept_channels(void)
+{
+    for (;;) {
+        int fd = accept4(tp.listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno != EAGAIN && errno != EWOULDBLOCK)
+                npiped_log(1, "accept: %s", strerror(errno));
+            return;
+        }
+        struct ucred cred;
+        socklen_t len = sizeof cred;
+        if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 ||
+            cred.pid <= 0) {
+            close(fd);
+            continue;
+        }
+        if (!tp.options.system && cred.uid != geteuid() && cred.uid != 0) {
+            npiped_log(1, "refusing uid %d on a per-user broker", (int)cred.uid);
+            close(fd);
+            continue;
+        }
+        PEPROCESS process = process_for_peer(fd, &cred);
+        struct channel *ch = process ? channel_create(fd, tp.epoll_fd, process,
+                                                      cred.pid, cred.uid)
+                                     : NULL;
+        if (!ch) {
+            close(fd);
+            continue;
+        }
+        struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &ch->source};
+        if (epoll_ctl(tp.epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+            ch->fd = -1;
+            close(fd);
+            ps_terminate_thread(ch->thread);
+            channel_free(ch);
+            continue;
+        }
+        ch->next_all = tp.all;
+        if (tp.all)
+            tp.all->prev_all = ch;
+        tp.all = ch;
+        tp.channel_count++;
+    }
+}
+
+/* ---- Start and loop ------------------------------------------------------- */
+
+static int make_socket(const char *path)
+{
+    struct sockaddr_un addr = {.sun_family = AF_UNIX};
+    if (strlen(path) >= sizeof addr.sun_path) {
+        npiped_log(0, "socket path too long: %s", path);
+        return -1;
+    }
+    strcpy(addr.sun_path, path);
+    int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -1;
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof one);
+    if (bind(fd, (struct sockaddr *)&addr, sizeof addr) < 0 && errno == EADDRINUSE) {
+        /* Someone's socket is there: if a broker answers, it is not ours to
+         * take; if nobody answers, it is stale. */
+        int probe = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+        bool alive = probe >= 0 &&
+                     connect(probe, (struct sockaddr *)&addr, sizeof addr) == 0;
+        if (probe >= 0)
+            close(probe);
+        if (alive) {
+            npiped_log(0, "a broker is already serving %s", path);
+            close(fd);
+            errno = EADDRINUSE;
+            return -1;
+        }
+        unlink(path);
+        if (bind(fd, (struct sockaddr *)&addr, sizeof addr) < 0) {
+            close(fd);
+            return -1;
+        }
+    } else if (errno == EADDRINUSE) {
+        close(fd);
+        return -1;
+    }
+    chmod(path, tp.options.system ? 0666 : 0600);
+    if (listen(fd, 128) < 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+int transport_start(const struct transport_options *options)
+{
+    tp.options = *options;
+    tp.epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+    if (tp.epoll_fd < 0)
+        return -1;
+    tp.listen_fd = make_socket(options->socket_path);
+    if (tp.listen_fd < 0) {
+        int e = errno;
+        close(tp.epoll_fd);
+        tp.epoll_fd = -1;
+        errno = e;
+        return -1;
+    }
+    tp.listener.kind = SOURCE_LISTENER;
+    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &tp.listener};
+    epoll_ctl(tp.epoll_fd, EPOLL_CTL_ADD, tp.listen_fd, &ev);
+    tp.idle_since = time(NULL);
+    return 0;
+}
+
+static bool idle_too_long(void)
+{
+    if (tp.options.idle_exit_seconds <= 0)
+        return false;
+    if (tp.channel_count > 0 || ps_process_count() > 0) {
+        tp.idle_since = time(NULL);
+        return false;
+    }
+    return time(NULL) - tp.idle_since >= tp.options.idle_exit_seconds;
+}
+
+int transport_run(volatile sig_atomic_t *stop)
+{
+    struct epoll_event events[64];
+    while (!*stop) {
+        int timeout = io_timer_next_timeout_ms();
+        if (tp.options.idle_exit_seconds > 0 && (timeout < 0 || timeout > 1000))
+            timeout = 1000;
+        int n = epoll_wait(tp.epoll_fd, events, 64, timeout);
+        if (n < 0 && errno != EINTR) {
+            npiped_log(0, "epoll_wait: %s", strerror(errno));
+            return -1;
+        }
+        for (int i = 0; i < n; i++) {
+            struct event_source *s = events[i].data.ptr;
+            if (s->kind == SOURCE_LISTENER) {
+                accept_channels();
+            } else if (s->kind == SOURCE_PROCESS) {
+                process_exited(s->ptr);
+            } else {
+                struct channel *ch = s->ptr;
+                if (!ch->dead && (events[i].events & EPOLLOUT))
+                    channel_flush(ch);
+                if (!ch->dead && (events[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
+                    channel_readable(ch);
+            }
+        }
+        /* Freed only now: later events of this batch may point at them. */
+        reap_channels();
+        io_timer_run_expired();
+        reap_channels();
+        if (idle_too_long()) {
+            npiped_log(2, "idle for %d s; exiting", tp.options.idle_exit_seconds);
+            break;
+        }
+    }
+    return 0;
+}
+
+void transport_stop(void)
+{
+    while (tp.all)
+        channel_kill(tp.all);
+    reap_channels();
+    ps_shutdown();
+    reap_channels();
+    if (tp.listen_fd >= 0) {
+        close(tp.listen_fd);
+        unlink(tp.options.socket_path);
+        tp.listen_fd = -1;
+    }
+    if (tp.epoll_fd >= 0) {
+        close(tp.epoll_fd);
+        tp.epoll_fd = -1;
+    }
+}
