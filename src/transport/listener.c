@@ -97,7 +97,38 @@ static void reap_channels(void)
 struct process_source {
     struct event_source source;
     PEPROCESS process;
+    LIST_ENTRY link; /* in tp.watches */
 };
+
+static LIST_ENTRY watches = {&watches, &watches};
+
+static void unwatch(struct process_source *ps)
+{
+    if (ps->process->pidfd >= 0)
+        epoll_ctl(tp.epoll_fd, EPOLL_CTL_DEL, ps->process->pidfd, NULL);
+    RemoveEntryList(&ps->link);
+    ps_dereference_process(ps->process);
+    free(ps);
+}
+
+/* Rundown of a process: its channels die with it (nothing more can come
+ * from them), then its handles and IRPs. */
+static void rundown(PEPROCESS process)
+{
+    for (struct channel *ch = tp.all, *next; ch; ch = next) {
+        next = ch->next_all;
+        if (ch->thread && ch->thread->process == process)
+            channel_kill(ch);
+    }
+    for (PLIST_ENTRY e = watches.Flink; e != &watches; e = e->Flink) {
+        struct process_source *ps = CONTAINING_RECORD(e, struct process_source, link);
+        if (ps->process == process) {
+            unwatch(ps);
+            break;
+        }
+    }
+    ps_terminate_process(process);
+}
 
 static void watch_process(PEPROCESS process)
 {
@@ -108,28 +139,16 @@ static void watch_process(PEPROCESS process)
     ps->source.ptr = ps;
     ps->process = process;
     ps_reference_process(process);
+    InsertTailList(&watches, &ps->link);
     struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &ps->source};
-    if (epoll_ctl(tp.epoll_fd, EPOLL_CTL_ADD, process->pidfd, &ev) < 0) {
-        ps_dereference_process(process);
-        free(ps);
-    }
+    if (epoll_ctl(tp.epoll_fd, EPOLL_CTL_ADD, process->pidfd, &ev) < 0)
+        unwatch(ps);
 }
 
 static void process_exited(struct process_source *ps)
 {
-    PEPROCESS process = ps->process;
-    npiped_log(2, "process %d exited", (int)process->pid);
-    if (process->pidfd >= 0)
-        epoll_ctl(tp.epoll_fd, EPOLL_CTL_DEL, process->pidfd, NULL);
-    /* Its channels die with it: nothing more can come from them. */
-    for (struct channel *ch = tp.all, *next; ch; ch = next) {
-        next = ch->next_all;
-        if (ch->thread && ch->thread->process == process)
-            channel_kill(ch);
-    }
-    ps_terminate_process(process);
-    ps_dereference_process(process);
-    free(ps);
+    npiped_log(2, "process %d exited", (int)ps->process->pid);
+    rundown(ps->process);
 }
 
 static int peer_pidfd(int fd, pid_t pid)
@@ -151,16 +170,9 @@ static PEPROCESS process_for_peer(int fd, const struct ucred *cred)
     PEPROCESS process = ps_lookup_process(cred->pid);
     if (process && ps_process_alive(process))
         return process;
-    if (process) {
-        /* A process that exited and whose pid is in use again: finish the
-         * old one's rundown before the new one moves in. */
-        for (struct channel *ch = tp.all, *next; ch; ch = next) {
-            next = ch->next_all;
-            if (ch->thread && ch->thread->process == process)
-                channel_kill(ch);
-        }
-        ps_terminate_process(process);
-    }
+    if (process) /* it exited and its pid is in use again: finish the old
+                    one's rundown before the new one moves in */
+        rundown(process);
     int pidfd = peer_pidfd(fd, cred->pid);
     if (pidfd < 0)
         return NULL;
@@ -342,6 +354,8 @@ void transport_stop(void)
     while (tp.all)
         channel_kill(tp.all);
     reap_channels();
+    while (!IsListEmpty(&watches))
+        rundown(CONTAINING_RECORD(watches.Flink, struct process_source, link)->process);
     ps_shutdown();
     reap_channels();
     if (tp.listen_fd >= 0) {
