@@ -385,6 +385,7 @@ static void dispatch_duplicate(PETHREAD thread, const struct np_request *req)
     }
     if (!(a->options & 4 /* DUPLICATE_SAME_ATTRIBUTES */))
         attributes = a->attributes;
+    attributes &= OBJ_INHERIT; /* a duplicate is never protected from close */
     ULONG handle = 0;
     if (NT_SUCCESS(status))
         status = ob_insert_handle(process, object, access, attributes, &handle);
@@ -406,6 +407,16 @@ static void dispatch_session(PETHREAD thread, const struct np_request *req)
         status = ps_query_session(pid, known ? known->pidfd : -1, &session);
     }
     reply_now(thread, req, status, 0, session);
+}
+
+static void dispatch_handle_info(PETHREAD thread, const struct np_request *req)
+{
+    const struct np_args_handle_flags *a = &req->args.handle_flags;
+    ULONG flags = 0;
+    NTSTATUS status = (a->mask & ~3u) ? STATUS_INVALID_PARAMETER
+                                      : ob_handle_flags(thread->process, req->handle,
+                                                        a->mask, a->flags, &flags);
+    reply_now(thread, req, status, 0, flags);
 }
 
 void io_dispatch_request(PETHREAD thread, const struct np_request *req,
@@ -440,6 +451,10 @@ void io_dispatch_request(PETHREAD thread, const struct np_request *req,
     case NP_OP_PROCESS_SESSION:
         free(payload);
         dispatch_session(thread, req);
+        return;
+    case NP_OP_HANDLE_FLAGS:
+        free(payload);
+        dispatch_handle_info(thread, req);
         return;
     default:
         free(payload);

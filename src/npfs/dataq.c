@@ -222,15 +222,18 @@ NTSTATUS NpWriteDataQueue(PNP_DATA_QUEUE q, const void *Data, ULONG Length,
     if (Length == 0 && !q->MessageType)
         return STATUS_SUCCESS; /* nothing to say on a byte stream */
     if (Nowait) {
-        /* A nonblocking writer never waits: it writes what the reader's
-         * pending reads and the quota can take — on a message pipe the
-         * whole message or nothing. */
+        /* A nonblocking writer never waits.  A write that fits the reader's
+         * pending reads plus the free quota goes in whole; one that does
+         * not writes only what the pending reads take at once — nothing,
+         * if none is waiting (Windows: WriteFile succeeds with 0 bytes). */
         ULONG free_quota = q->QuotaUsed < q->Quota ? q->Quota - q->QuotaUsed : 0;
-        ULONG room = free_quota + reader_room(q);
-        if (q->MessageType && Length > room && IsListEmpty(&q->Readers))
-            return STATUS_SUCCESS;
-        if (!q->MessageType && Length > room)
-            Length = room;
+        ULONG readers = reader_room(q);
+        if (Length > free_quota + readers) {
+            if (q->MessageType && IsListEmpty(&q->Readers))
+                return STATUS_SUCCESS;
+            if (!q->MessageType)
+                Length = readers;
+        }
         if (Length == 0 && !q->MessageType)
             return STATUS_SUCCESS;
     }

@@ -48,11 +48,14 @@ NTSTATUS NpFsdFlushBuffers(PDEVICE_OBJECT DeviceObject, PIRP Irp)
         return NpCompleteNow(Irp, STATUS_PIPE_DISCONNECTED, 0);
     if (type != NPFS_NTC_CCB)
         return NpCompleteNow(Irp, STATUS_INVALID_PARAMETER, 0);
-    NTSTATUS status = NpCheckDataState(ccb, TRUE);
+    /* Unlike a write, a flush on a CLOSING pipe succeeds: the reader has
+     * gone, and nothing of ours is left to wait for (Windows returns TRUE
+     * to a server flushing after its client read everything and closed). */
+    NTSTATUS status = NpCheckDataState(ccb, FALSE);
     if (!NT_SUCCESS(status))
         return NpCompleteNow(Irp, status, 0);
     PNP_DATA_QUEUE q = NpWriteQueue(ccb, end);
-    if (!NpDataQueueMessages(q))
+    if (!NpDataQueueMessages(q) || ccb->NamedPipeState == FILE_PIPE_CLOSING_STATE)
         return NpCompleteNow(Irp, STATUS_SUCCESS, 0);
     NpAddDataQueueFlusher(q, Irp);
     return STATUS_PENDING;

@@ -120,12 +120,38 @@ static void release_entry(PEPROCESS process, struct ob_handle_entry *e)
     ob_dereference_object(object);
 }
 
+#define HANDLE_FLAG_INHERIT_BIT 1u
+#define HANDLE_FLAG_PROTECT_BIT 2u
+/* OBJ_INHERIT is the attribute that carries HANDLE_FLAG_INHERIT; protection
+ * from close lives in a bit of the attributes no OBJ_ value uses. */
+#define ATTR_INHERIT 0x00000002u
+#define ATTR_PROTECT 0x80000000u
+
 NTSTATUS ob_close_handle(PEPROCESS process, ULONG handle)
 {
     struct ob_handle_entry *e = lookup(process, handle);
     if (!e)
         return STATUS_INVALID_HANDLE;
+    if (e->attributes & ATTR_PROTECT)
+        return STATUS_HANDLE_NOT_CLOSABLE;
     release_entry(process, e);
+    return STATUS_SUCCESS;
+}
+
+NTSTATUS ob_handle_flags(PEPROCESS process, ULONG handle, ULONG mask,
+                         ULONG flags, ULONG *before)
+{
+    struct ob_handle_entry *e = lookup(process, handle);
+    if (!e)
+        return STATUS_INVALID_HANDLE;
+    *before = ((e->attributes & ATTR_INHERIT) ? HANDLE_FLAG_INHERIT_BIT : 0) |
+              ((e->attributes & ATTR_PROTECT) ? HANDLE_FLAG_PROTECT_BIT : 0);
+    if (mask & HANDLE_FLAG_INHERIT_BIT)
+        e->attributes = (e->attributes & ~ATTR_INHERIT) |
+                        ((flags & HANDLE_FLAG_INHERIT_BIT) ? ATTR_INHERIT : 0);
+    if (mask & HANDLE_FLAG_PROTECT_BIT)
+        e->attributes = (e->attributes & ~ATTR_PROTECT) |
+                        ((flags & HANDLE_FLAG_PROTECT_BIT) ? ATTR_PROTECT : 0);
     return STATUS_SUCCESS;
 }
 
@@ -133,7 +159,7 @@ void ob_close_all_handles(PEPROCESS process)
 {
     struct ob_handle_table *t = process->handles;
     for (ULONG i = 0; i < t->capacity; i++)
-        if (t->entries[i].object)
+        if (t->entries[i].object) /* protected or not: the process is gone */
             release_entry(process, &t->entries[i]);
 }
 

@@ -52,7 +52,12 @@ NTSTATUS ob_insert_handle(PEPROCESS process, OB_HEADER *object,
 NTSTATUS ob_reference_by_handle(PEPROCESS process, ULONG handle,
                                 const OB_TYPE *type, OB_HEADER **object,
                                 ACCESS_MASK *granted, ULONG *attributes);
+/* STATUS_HANDLE_NOT_CLOSABLE for a handle protected from close. */
 NTSTATUS ob_close_handle(PEPROCESS process, ULONG handle);
+/* HANDLE_FLAG_INHERIT (1) and HANDLE_FLAG_PROTECT_FROM_CLOSE (2): sets
+ * the bits in mask to their values in flags; *before gets the old bits. */
+NTSTATUS ob_handle_flags(PEPROCESS process, ULONG handle, ULONG mask,
+                         ULONG flags, ULONG *before);
 void ob_close_all_handles(PEPROCESS process);
 ULONG ob_handle_count(PEPROCESS process);
 

@@ -56,6 +56,11 @@ enum np_op {
     NP_OP_HELLO = 13,            /* first request on a channel: reply.information
                                     = broker instance id, reply.handle = the
                                     caller's pid as the broker sees it */
+    NP_OP_HANDLE_FLAGS = 14,     /* Get/SetHandleInformation: reply.information
+                                    = the handle's HANDLE_FLAG_* bits before
+                                    the call; then the bits in args.handle_flags
+                                    .mask take their values from .flags
+                                    (mask 0: a query) */
     NP_OP_MAX
 };
 
@@ -108,12 +113,18 @@ struct np_args_session {
     uint32_t pid;
 };
 
+struct np_args_handle_flags {
+    uint32_t mask;  /* HANDLE_FLAG_INHERIT 1, HANDLE_FLAG_PROTECT_FROM_CLOSE 2 */
+    uint32_t flags;
+};
+
 union np_args {
     struct np_args_create_pipe create_pipe;
     struct np_args_create_file create_file;
     struct np_args_io io;
     struct np_args_duplicate duplicate;
     struct np_args_session session;
+    struct np_args_handle_flags handle_flags;
     uint8_t raw[64];
 };
 

@@ -1,0 +1,599 @@
+/*
+ * channel.c — the per-thread channels to the broker, the handle epochs,
+ * and np_call: one request out, its reply back.
+ *
+ * Every thread that calls into npipe gets its own SOCK_SEQPACKET channel,
+ * connected on first use and closed by a thread-exit destructor, so
+ * threads block in calls independently (a ReadFile in one thread never
+ * holds up a WriteFile in another).  The first request on a new channel is
+ * NP_OP_HELLO, which tells us the broker's instance id.
+ *
+ * Epochs (see channel.h for the handle format).  The process-wide epoch
+ * starts at 1 and moves on when handles of this process stop being valid:
+ *   - a HELLO reports a broker instance id other than the one the epoch
+ *     belongs to: the broker we knew is gone and a new one answers;
+ *   - fork(): the child is a new process to the broker.
+ * A channel remembers the epoch it was connected in; a thread compares it
+ * with the current epoch before every call and reconnects when they
+ * differ, so once one thread has noticed a new broker no thread talks to
+ * the old one again.  When a channel sees the broker vanish (EOF,
+ * ECONNRESET) only that channel is dropped: the call in flight fails, and
+ * the next call's HELLO tells whether it is still the same broker (which
+ * had only dropped this channel) or a new one (and then the epoch moves,
+ * invalidating every handle from before).
+ *
+ * Chunking follows proto.h: a request whose payload does not fit in one
+ * NP_MAX_PACKET packet continues in np_cont packets, and so do replies;
+ * reply data is gathered straight into the caller's buffer with recvmsg,
+ * never more than the caller's length.
+ */
+#include "channel/channel.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#define EPOCH_MAX 127u /* epochs are 1..127: handles stay below 2^31 */
+#define WIRE_LIMIT (1u << 24)
+
+struct np_channel {
+    int fd;          /* -1 when not connected */
+    uint32_t epoch;  /* the epoch the channel was connected in */
+    uint64_t next_id;
+    struct np_channel *prev, *next; /* every channel of the process */
+};
+
+/* g_lock guards the channel list, every channel's fd (so that the fork
+ * handler sees a consistent set of sockets to close), the broker id and
+ * changes of the epoch.  It is never held across a blocking call. */
+static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
+static _Atomic uint32_t g_epoch = 1;
+static uint64_t g_broker_id; /* whose handles the epoch holds; 0: none yet */
+static struct np_channel *g_channels;
+
+static __thread struct np_channel *tls_channel;
+static pthread_key_t g_key;
+static pthread_once_t g_once = PTHREAD_ONCE_INIT;
+static bool g_ready;
+
+/* What happened to one request on the wire. */
+enum tx {
+    TX_OK,     /* the final reply is in */
+    TX_LOCAL,  /* failed here, nothing sent: res->status says why */
+    TX_UNSENT, /* the channel is dead and the broker never saw the request */
+    TX_LOST,   /* the channel died (or broke the protocol) mid-call */
+};
+
+/* ---- Diagnostics --------------------------------------------------------- */
+
+void np_debug(const char *fmt, ...)
+{
+    static int enabled = -1;
+    if (enabled < 0)
+        enabled = secure_getenv("NPIPE_DEBUG") != NULL;
+    if (!enabled)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "npipe[%d]: ", (int)getpid());
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+/* ---- The channel list and its sockets ------------------------------------ */
+
+static uint32_t next_epoch(uint32_t epoch)
+{
+    return epoch >= EPOCH_MAX ? 1 : epoch + 1;
+}
+
+int np_socket_open(int *slot)
+{
+    pthread_mutex_lock(&g_lock);
+    *slot = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+    int err = *slot < 0 ? errno : 0;
+    pthread_mutex_unlock(&g_lock);
+    return err;
+}
+
+void np_socket_close(int *slot)
+{
+    pthread_mutex_lock(&g_lock);
+    if (*slot >= 0)
+        close(*slot);
+    *slot = -1;
+    pthread_mutex_unlock(&g_lock);
+}
+
+static void list_insert(struct np_channel *ch)
+{
+    ch->prev = NULL;
+    ch->next = g_channels;
+    if (g_channels)
+        g_channels->prev = ch;
+    g_channels = ch;
+}
+
+static void list_remove(struct np_channel *ch)
+{
+    if (ch->prev)
+        ch->prev->next = ch->next;
+    else
+        g_channels = ch->next;
+    if (ch->next)
+        ch->next->prev = ch->prev;
+}
+
+/* The thread is exiting: the broker learns it from the channel's EOF. */
+static void channel_destroy(void *arg)
+{
+    struct np_channel *ch = arg;
+    pthread_mutex_lock(&g_lock);
+    list_remove(ch);
+    if (ch->fd >= 0)
+        close(ch->fd);
+    pthread_mutex_unlock(&g_lock);
+    if (tls_channel == ch)
+        tls_channel = NULL;
+    free(ch);
+}
+
+static struct np_channel *channel_new(void)
+{
+    struct np_channel *ch = calloc(1, sizeof *ch);
+    if (!ch)
+        return NULL;
+    ch->fd = -1;
+    ch->next_id = 1;
+    if (pthread_setspecific(g_key, ch) != 0) {
+        free(ch);
+        return NULL;
+    }
+    pthread_mutex_lock(&g_lock);
+    list_insert(ch);
+    pthread_mutex_unlock(&g_lock);
+    tls_channel = ch;
+    return ch;
+}
+
+/* ---- fork() ----------------------------------------------------------------- */
+
+static void atfork_prepare(void) { pthread_mutex_lock(&g_lock); }
+static void atfork_parent(void) { pthread_mutex_unlock(&g_lock); }
+
+/* The child is a new process to the broker: the sockets it inherited
+ * belong to its parent's threads (using one would be a lie the broker
+ * punishes), and so do the parent's handles.  Close every inherited
+ * channel, keep only this thread's (unconnected) channel, and move to a
+ * new epoch so that no handle of the parent works here. */
+static void atfork_child(void)
+{
+    struct np_channel *mine = tls_channel, *ch = g_channels, *next;
+    for (; ch; ch = next) {
+        next = ch->next;
+        if (ch->fd >= 0)
+            close(ch->fd);
+        ch->fd = -1;
+        if (ch != mine)
+            free(ch); /* its thread does not exist in the child */
+    }
+    g_channels = NULL;
+    if (mine)
+        list_insert(mine);
+    atomic_store(&g_epoch, next_epoch(atomic_load(&g_epoch)));
+    pthread_mutex_unlock(&g_lock);
+}
+
+static void init_once(void)
+{
+    if (pthread_key_create(&g_key, channel_destroy) != 0)
+        return;
+    if (pthread_atfork(atfork_prepare, atfork_parent, atfork_child) != 0)
+        return;
+    g_ready = true;
+}
+
+/* ---- Packets ---------------------------------------------------------------- */
+
+/* One SEQPACKET message: sent whole or not at all.  0 or an errno. */
+static int send_packet(int fd, const void *head, size_t head_len,
+                       const void *data, size_t data_len)
+{
+    struct iovec iov[2] = {{(void *)head, head_len}, {(void *)data, data_len}};
+    struct msghdr msg = {.msg_iov = iov, .msg_iovlen = data_len ? 2 : 1};
+    for (;;) {
+        if (sendmsg(fd, &msg, MSG_NOSIGNAL) >= 0)
+            return 0;
+        if (errno != EINTR)
+            return errno;
+    }
+}
+
+/* Receives (or with MSG_PEEK looks at) one message into iov.  *len gets
+ * the message's real length, *trunc whether it did not fit.  0, an errno,
+ * or EPIPE for end of file (the broker never sends an empty message). */
+static int recv_packet(int fd, struct iovec *iov, int iovcnt, int flags,
+                       size_t *len, bool *trunc)
+{
+    struct msghdr msg = {.msg_iov = iov, .msg_iovlen = (size_t)iovcnt};
+    for (;;) {
+        ssize_t n = recvmsg(fd, &msg, flags | MSG_TRUNC);
+        if (n > 0) {
+            *len = (size_t)n;
+            *trunc = (msg.msg_flags & MSG_TRUNC) != 0;
+            return 0;
+        }
+        if (n == 0)
+            return EPIPE;
+        if (errno != EINTR)
+            return errno;
+    }
+}
+
+static size_t min_size(size_t a, size_t b) { return a < b ? a : b; }
+
+static bool reply_header_ok(const struct np_reply *r)
+{
+    return r->magic == NP_MAGIC && r->version == NP_VERSION;
+}
+
+/* ---- Requests --------------------------------------------------------------- */
+
+static enum tx send_request(struct np_channel *ch, const struct np_request *req,
+                            const uint8_t *in, uint32_t in_len,
+                            struct np_result *res)
+{
+    size_t first = min_size(in_len, NP_MAX_PACKET - sizeof *req);
+    int err = send_packet(ch->fd, req, sizeof *req, in, first);
+    if (err == ENOBUFS || err == ENOMEM) {
+        res->status = STATUS_INSUFFICIENT_RESOURCES;
+        return TX_LOCAL;
+    }
+    if (err) {
+        np_debug("send: %s", strerror(err));
+        return TX_UNSENT;
+    }
+    struct np_cont cont = {.magic = NP_MAGIC, .id = req->id};
+    for (size_t off = first; off < in_len;) {
+        size_t chunk = min_size(in_len - off, NP_MAX_PACKET - sizeof cont);
+        if (send_packet(ch->fd, &cont, sizeof cont, in + off, chunk))
+            return TX_LOST; /* half a request: the channel is unusable */
+        off += chunk;
+    }
+    return TX_OK;
+}
+
+/* Throws away the continuation packets of a message that is not ours;
+ * `remaining` is how much of its data is still to come. */
+static bool skip_continuations(int fd, uint64_t remaining)
+{
+    while (remaining) {
+        struct np_cont cont;
+        struct iovec iov = {&cont, sizeof cont};
+        size_t len;
+        bool trunc;
+        if (recv_packet(fd, &iov, 1, 0, &len, &trunc) || len <= sizeof cont)
+            return false;
+        remaining -= min_size(remaining, len - sizeof cont);
+    }
+    return true;
+}
+
+/* A reply for another request (a stale one, or a pending notice): drop
+ * it whole.  `consumed`: whether its first packet was already read. */
+static bool skip_reply(int fd, const struct np_reply *r, size_t first_len,
+                       bool consumed)
+{
+    size_t first_data = first_len - sizeof *r;
+    if (r->data_len < first_data)
+        return false;
+    if (!consumed) {
+        struct np_reply scratch;
+        struct iovec iov = {&scratch, sizeof scratch};
+        size_t len;
+        bool trunc;
+        if (recv_packet(fd, &iov, 1, 0, &len, &trunc))
+            return false;
+    }
+    np_debug("skipped a reply for request %llu", (unsigned long long)r->id);
+    return skip_continuations(fd, r->data_len - first_data);
+}
+
+/* Reads the first packet of the reply to request `id` into *r and the
+ * start of `out`; *got is how much data came with it. */
+static enum tx receive_first(struct np_channel *ch, uint64_t id, void *out,
+                             uint32_t out_len, struct np_reply *r, size_t *got)
+{
+    for (;;) {
+        struct iovec iov[2] = {
+            {r, sizeof *r},
+            {out, min_size(out_len, NP_MAX_PACKET - sizeof *r)},
+        };
+        size_t len;
+        bool trunc;
+        /* With somewhere to put data, look at the header first so that a
+         * stale reply's data never lands in the caller's buffer. */
+        bool peek = out_len != 0;
+        if (recv_packet(ch->fd, iov, 1, peek ? MSG_PEEK : 0, &len, &trunc) ||
+            len < sizeof *r || !reply_header_ok(r))
+            return TX_LOST;
+        if (r->id != id || r->kind != NP_REPLY_FINAL) {
+            if (!skip_reply(ch->fd, r, len, !peek))
+                return TX_LOST;
+            continue;
+        }
+        if (peek && recv_packet(ch->fd, iov, 2, 0, &len, &trunc))
+            return TX_LOST;
+        if (trunc || r->data_len > out_len || len - sizeof *r > r->data_len)
+            return TX_LOST; /* more than the caller can take: a bad broker */
+        *got = len - sizeof *r;
+        return TX_OK;
+    }
+}
+
+static enum tx receive_reply(struct np_channel *ch, uint64_t id, void *out,
+                             uint32_t out_len, struct np_reply *r,
+                             uint32_t *data_len)
+{
+    size_t got;
+    enum tx tx = receive_first(ch, id, out, out_len, r, &got);
+    if (tx != TX_OK)
+        return tx;
+    while (got < r->data_len) {
+        struct np_cont cont;
+        struct iovec iov[2] = {
+            {&cont, sizeof cont},
+            {(uint8_t *)out + got,
+             min_size(r->data_len - got, NP_MAX_PACKET - sizeof cont)},
+        };
+        size_t len;
+        bool trunc;
+        if (recv_packet(ch->fd, iov, 2, 0, &len, &trunc) || trunc ||
+            len <= sizeof cont || cont.magic != NP_MAGIC || cont.id != id)
+            return TX_LOST;
+        got += len - sizeof cont;
+    }
+    *data_len = (uint32_t)got;
+    return TX_OK;
+}
+
+/* One request and its final reply on this channel.  *wire gets the
+ * reply's raw handle field. */
+static enum tx transact(struct np_channel *ch, uint16_t op, uint32_t flags,
+                        uint32_t handle, const union np_args *args,
+                        const void *in, uint32_t in_len, void *out,
+                        uint32_t out_len, struct np_result *res,
+                        uint32_t *wire)
+{
+    struct np_request req = {
+        .magic = NP_MAGIC,
+        .version = NP_VERSION,
+        .op = op,
+        .flags = flags,
+        .handle = handle,
+        .id = ch->next_id++,
+        .in_len = in_len,
+        .out_len = out_len,
+    };
+    if (args)
+        req.args = *args;
+    enum tx tx = send_request(ch, &req, in, in_len, res);
+    if (tx != TX_OK)
+        return tx;
+    struct np_reply r;
+    tx = receive_reply(ch, req.id, out, out_len, &r, &res->data_len);
+    if (tx != TX_OK)
+        return tx;
+    res->status = r.status;
+    res->information = r.information;
+    *wire = r.handle;
+    return TX_OK;
+}
+
+/* ---- Connecting --------------------------------------------------------- */
+
+/* The HELLO told us who answers: if it is not the broker the epoch's
+ * handles belong to, those handles are gone and a new epoch starts. */
+static void adopt_broker(struct np_channel *ch, uint64_t broker_id)
+{
+    pthread_mutex_lock(&g_lock);
+    uint32_t epoch = atomic_load(&g_epoch);
+    if (g_broker_id && g_broker_id != broker_id) {
+        epoch = next_epoch(epoch);
+        atomic_store(&g_epoch, epoch);
+        np_debug("a new broker (instance %llx): handles of epoch %u are void",
+                 (unsigned long long)broker_id, epoch == 1 ? EPOCH_MAX : epoch - 1);
+    }
+    g_broker_id = broker_id;
+    ch->epoch = epoch;
+    pthread_mutex_unlock(&g_lock);
+}
+
+static NTSTATUS connect_channel(struct np_channel *ch)
+{
+    /* A broker may go away between accepting us and answering (an idle
+     * exit racing with our connect): nothing was asked yet, so try again. */
+    for (int attempt = 0; attempt < 3; attempt++) {
+        NTSTATUS status = np_broker_connect(&ch->fd);
+        if (!NT_SUCCESS(status))
+            return status;
+        struct np_result res = {0};
+        uint32_t pid = 0;
+        enum tx tx = transact(ch, NP_OP_HELLO, 0, 0, NULL, NULL, 0, NULL, 0,
+                              &res, &pid);
+        if (tx == TX_OK && NT_SUCCESS(res.status)) {
+            if (pid != (uint32_t)getpid())
+                np_debug("the broker sees us as pid %u", pid);
+            adopt_broker(ch, res.information);
+            return STATUS_SUCCESS;
+        }
+        np_socket_close(&ch->fd);
+        if (tx == TX_OK || tx == TX_LOCAL)
+            return NT_ERROR(res.status) ? res.status : STATUS_INTERNAL_ERROR;
+    }
+    return STATUS_OBJECT_PATH_NOT_FOUND;
+}
+
+/* This thread's channel, connected and of the current epoch. */
+static struct np_channel *get_channel(NTSTATUS *status)
+{
+    if (pthread_once(&g_once, init_once) != 0 || !g_ready) {
+        *status = STATUS_INSUFFICIENT_RESOURCES;
+        return NULL;
+    }
+    struct np_channel *ch = tls_channel;
+    if (!ch && !(ch = channel_new())) {
+        *status = STATUS_NO_MEMORY;
+        return NULL;
+    }
+    if (ch->fd >= 0 && ch->epoch == atomic_load(&g_epoch))
+        return ch;
+    if (ch->fd >= 0) /* from an older epoch: reconnect */
+        np_socket_close(&ch->fd);
+    *status = connect_channel(ch);
+    return NT_SUCCESS(*status) ? ch : NULL;
+}
+
+/* ---- Handles --------------------------------------------------------------- */
+
+static bool decode_handle(HANDLE h, uint32_t *wire, uint32_t *epoch)
+{
+    uintptr_t v = (uintptr_t)h;
+    if (v == 0 || v > 0x7FFFFFFFu) /* NULL, pseudo-handles, garbage */
+        return false;
+    v &= ~(uintptr_t)3; /* NT ignores a handle's two tag bits */
+    *wire = (uint32_t)(v & (WIRE_LIMIT - 1));
+    *epoch = (uint32_t)(v >> 24);
+    return *wire != 0 && *epoch != 0;
+}
+
+static bool encode_handle(uint32_t epoch, uint32_t wire, HANDLE *h)
+{
+    if (wire == 0 || wire >= WIRE_LIMIT || (wire & 3))
+        return false;
+    *h = (HANDLE)(uintptr_t)((epoch << 24) | wire);
+    return true;
+}
+
+NTSTATUS np_handle_check(HANDLE h)
+{
+    uint32_t wire, epoch;
+    if (!decode_handle(h, &wire, &epoch) || epoch != atomic_load(&g_epoch))
+        return STATUS_INVALID_HANDLE;
+    return STATUS_SUCCESS;
+}
+
+static bool op_takes_handle(uint16_t op)
+{
+    switch (op) {
+    case NP_OP_READ:
+    case NP_OP_WRITE:
+    case NP_OP_FLUSH:
+    case NP_OP_FSCTL:
+    case NP_OP_QUERY_INFO:
+    case NP_OP_SET_INFO:
+    case NP_OP_CLOSE:
+    case NP_OP_DUPLICATE:
+    case NP_OP_HANDLE_FLAGS:
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* What a call reports when the broker vanished under it (DESIGN.md,
+ * "Broker loss is loud"). */
+static NTSTATUS lost_status(uint16_t op)
+{
+    switch (op) {
+    case NP_OP_READ:
+    case NP_OP_WRITE:
+    case NP_OP_FLUSH:
+    case NP_OP_FSCTL:
+        return STATUS_PIPE_BROKEN;
+    default:
+        return STATUS_INVALID_HANDLE;
+    }
+}
+
+/* ---- np_call ------------------------------------------------------------- */
+
+static NTSTATUS finish(struct np_result *res, NTSTATUS status)
+{
+    res->status = status;
+    return status;
+}
+
+/* Makes the reply's handle field into a HANDLE of the channel's epoch. */
+static NTSTATUS take_handle(uint16_t op, const struct np_channel *ch,
+                            uint32_t wire, struct np_result *res)
+{
+    bool creates = op == NP_OP_CREATE_NAMED_PIPE || op == NP_OP_CREATE_FILE ||
+                   op == NP_OP_DUPLICATE;
+    if (!creates || !NT_SUCCESS(res->status))
+        return res->status;
+    if (!encode_handle(ch->epoch, wire, &res->handle)) {
+        np_debug("the broker returned a malformed handle %#x", wire);
+        res->information = 0;
+        return finish(res, STATUS_INTERNAL_ERROR);
+    }
+    return res->status;
+}
+
+NTSTATUS np_call_ex(uint16_t op, uint32_t flags, HANDLE h,
+                    const union np_args *args, const void *in, uint32_t in_len,
+                    void *out, uint32_t out_len, struct np_result *res)
+{
+    struct np_result scratch;
+    if (!res)
+        res = &scratch;
+    memset(res, 0, sizeof *res);
+    if (flags & NP_F_ASYNC)
+        return finish(res, STATUS_NOT_IMPLEMENTED);
+    if (in_len > NP_MAX_TRANSFER || out_len > NP_MAX_TRANSFER ||
+        (in_len && !in) || (out_len && !out))
+        return finish(res, STATUS_INVALID_PARAMETER);
+    bool with_handle = op_takes_handle(op);
+    uint32_t wire = 0, epoch = 0;
+    if (with_handle && !decode_handle(h, &wire, &epoch))
+        return finish(res, STATUS_INVALID_HANDLE);
+    for (int attempt = 0;; attempt++) {
+        if (with_handle && epoch != atomic_load(&g_epoch))
+            return finish(res, STATUS_INVALID_HANDLE);
+        NTSTATUS status;
+        struct np_channel *ch = get_channel(&status);
+        if (!ch)
+            return finish(res, with_handle ? lost_status(op) : status);
+        /* Connecting may have met a new broker: re-check the handle. */
+        if (with_handle && epoch != ch->epoch)
+            return finish(res, STATUS_INVALID_HANDLE);
+        uint32_t reply_wire = 0;
+        enum tx tx = transact(ch, op, flags, wire, args, in, in_len, out,
+                              out_len, res, &reply_wire);
+        if (tx == TX_OK)
+            return take_handle(op, ch, reply_wire, res);
+        if (tx == TX_LOCAL)
+            return res->status;
+        np_debug("lost the broker during op %u", op);
+        np_socket_close(&ch->fd);
+        memset(res, 0, sizeof *res);
+        if (tx == TX_UNSENT && !with_handle && attempt == 0)
+            continue; /* it never saw the request: ask the next broker */
+        return finish(res, lost_status(op));
+    }
+}
+
+NTSTATUS np_call(uint16_t op, HANDLE h, const union np_args *args,
+                 const void *in, uint32_t in_len, void *out, uint32_t out_len,
+                 struct np_result *res)
+{
+    return np_call_ex(op, 0, h, args, in, in_len, out, out_len, res);
+}
