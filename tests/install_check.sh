@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# install_check.sh BUILD_DIR SOURCE_DIR — `cmake --install` puts headers,
+# install_check.sh BUILD_DIR SOURCE_DIR [CFLAGS] — `cmake --install` puts headers,
 # library, npiped and npipe.pc in a prefix, and a Windows-style program that
 # says `#include <windows.h>` builds unchanged with pkg-config and runs.
 set -euo pipefail
-build=$1 src=$2
+build=$1 src=$2 extra=${3:-}
 prefix=$(mktemp -d)
 trap 'rm -rf "$prefix"' EXIT
 cmake --install "$build" --prefix "$prefix" >/dev/null
@@ -16,7 +16,7 @@ pc=$(find "$prefix" -name npipe.pc | head -n1)
 export PKG_CONFIG_PATH=$(dirname "$pc")
 flags=$(pkg-config --define-variable=prefix="$prefix" --cflags --libs npipe)
 libdir=$(pkg-config --define-variable=prefix="$prefix" --variable=libdir npipe)
-cc "$src/examples/pipe_echo.c" $flags -o "$prefix/pipe_echo"
+cc $extra "$src/examples/pipe_echo.c" $flags -o "$prefix/pipe_echo"
 export NPIPE_BROKER="$prefix/run/broker" NPIPE_NPIPED="$prefix/bin/npiped"
 LD_LIBRARY_PATH="$libdir" "$prefix/pipe_echo"
 echo "install check: ok"

@@ -143,7 +143,8 @@ NTSTATUS NpReadDataQueue(PNP_DATA_QUEUE q, PVOID Buffer, ULONG Length,
         PNP_DATA_ENTRY e = head_entry(q);
         if (e) {
             ULONG n = unread(e) < Length ? unread(e) : Length;
-            memcpy(out, e->Data + e->Consumed, n);
+            if (n)
+                memcpy(out, e->Data + e->Consumed, n);
             done = n;
             if (n < unread(e))
                 status = STATUS_BUFFER_OVERFLOW;
@@ -157,7 +158,8 @@ NTSTATUS NpReadDataQueue(PNP_DATA_QUEUE q, PVOID Buffer, ULONG Length,
             PNP_DATA_ENTRY e = CONTAINING_RECORD(l, NP_DATA_ENTRY, Link);
             l = l->Flink;
             ULONG n = unread(e) < Length - done ? unread(e) : Length - done;
-            memcpy(out + done, e->Data + e->Consumed, n);
+            if (n)
+                memcpy(out + done, e->Data + e->Consumed, n);
             done += n;
             if (!Peek)
                 consume(q, e, n, deferred);
@@ -241,7 +243,8 @@ NTSTATUS NpWriteDataQueue(PNP_DATA_QUEUE q, const void *Data, ULONG Length,
     if (!e)
         return STATUS_INSUFFICIENT_RESOURCES;
     *e = (NP_DATA_ENTRY){.DataSize = Length};
-    memcpy(e->Data, Data, Length);
+    if (Length)
+        memcpy(e->Data, Data, Length);
     InsertTailList(&q->Entries, &e->Link);
     q->EntriesInQueue++;
     q->BytesInQueue += Length;

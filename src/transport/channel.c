@@ -178,7 +178,8 @@ static bool channel_packet(struct channel *ch, uint8_t *buf, size_t n)
         ch->payload = ch->pending.in_len ? malloc(ch->pending.in_len) : NULL;
         if (ch->pending.in_len && !ch->payload)
             return false;
-        memcpy(ch->payload, buf + sizeof ch->pending, chunk);
+        if (chunk)
+            memcpy(ch->payload, buf + sizeof ch->pending, chunk);
         ch->received = chunk;
         ch->assembling = true;
     }
