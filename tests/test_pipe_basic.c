@@ -159,7 +159,7 @@ static void test_connect_waits_for_client(void **state)
     pthread_t th = tl_thread_start(connect_thread, &t);
     while (!__atomic_load_n(&t.entered, __ATOMIC_SEQ_CST))
         tl_sleep_ms(1);
-    tl_sleep_ms(100);
+    tl_sleep_ms(200); /* time for the thread's request to reach the broker */
     TL_ASSERT_MSG(!__atomic_load_n(&t.done, __ATOMIC_SEQ_CST),
                   "ConnectNamedPipe returned (ret %d, error %lu) before any "
                   "client opened the pipe",

@@ -17,8 +17,9 @@
  *  - data written before a peer closes (or exits, or is killed) stays
  *    readable; after it, ReadFile and PeekNamedPipe fail with
  *    ERROR_BROKEN_PIPE and WriteFile with ERROR_NO_DATA, on both ends;
- *  - a ReadFile pending when the peer process is killed fails with
- *    ERROR_BROKEN_PIPE;
+ *  - a ReadFile pending when the peer process is killed, or the server
+ *    closes, fails with ERROR_BROKEN_PIPE; when the server disconnects, with
+ *    ERROR_PIPE_NOT_CONNECTED;
  *  - PIPE_NOWAIT: ConnectNamedPipe says ERROR_PIPE_LISTENING with no
  *    client, ERROR_PIPE_CONNECTED with one, ERROR_NO_DATA after the client
  *    closed; ReadFile with nothing to read says ERROR_NO_DATA; a write that
@@ -269,7 +270,19 @@ static void stuck_case(bool flush, bool disconnect)
     pid_t pid = tl_spawn(stuck_writer, &c);
     tl_connect(s);
     tl_expect_signal(&c.r, 1);
-    tl_sleep_ms(100); /* let the call block */
+    if (flush) {
+        tl_sleep_ms(200); /* let the flush block */
+    } else {
+        /* The write is pending once all its bytes show in a peek. */
+        DWORD avail = 0;
+        uint64_t deadline = tl_now_ms() + 10000;
+        while (avail < c.size && tl_now_ms() < deadline) {
+            TL_OK(PeekNamedPipe(s, NULL, 0, NULL, &avail, NULL));
+            if (avail < c.size)
+                tl_sleep_ms(2);
+        }
+        TL_EQ(avail, c.size);
+    }
     if (disconnect) {
         TL_OK(DisconnectNamedPipe(s));
         tl_signal(&c.r, ERROR_PIPE_NOT_CONNECTED);
@@ -422,6 +435,61 @@ static void test_message_pipe_close_keeps_messages(void **state)
     TL_FAILS(ReadFile(s, buf, sizeof buf, &n, NULL), ERROR_BROKEN_PIPE);
     TL_FAILS(WriteFile(s, "x", 1, &n, NULL), ERROR_NO_DATA);
     TL_OK(CloseHandle(s));
+}
+
+/* ---- A pending read when the server disconnects or closes ------------------------ */
+
+static int pending_reader(void *arg)
+{
+    struct ctx *c = arg;
+    HANDLE h = tl_client(c->name, GENERIC_READ | GENERIC_WRITE);
+    tl_signal(&c->r, 1); /* about to read */
+    char buf[8];
+    DWORD n = 0xdeadbeef;
+    SetLastError(0xdeadbeef);
+    BOOL ok = ReadFile(h, buf, sizeof buf, &n, NULL);
+    DWORD e = GetLastError();
+    long long expect = tl_wait_signal(&c->r);
+    TL_ASSERT_MSG(!ok && e == (DWORD)expect,
+                  "the pending ReadFile: %s, error %lu (%s); expected %lld "
+                  "(%s)",
+                  ok ? "succeeded" : "failed", (unsigned long)e,
+                  tl_errname(e), expect, tl_errname((DWORD)expect));
+    TL_OK(CloseHandle(h));
+    return 0;
+}
+
+static void pending_read_case(bool disconnect)
+{
+    struct ctx c = {.name = tl_pipe_name("pendread")};
+    tl_rdv_init(&c.r);
+    HANDLE s = tl_server(c.name, PIPE_ACCESS_DUPLEX, PIPE_TYPE_BYTE, 1, QUOTA,
+                         QUOTA);
+    pid_t pid = tl_spawn(pending_reader, &c);
+    tl_connect(s);
+    tl_expect_signal(&c.r, 1);
+    tl_sleep_ms(100); /* let the read block */
+    if (disconnect) {
+        TL_OK(DisconnectNamedPipe(s));
+        tl_signal(&c.r, ERROR_PIPE_NOT_CONNECTED);
+        tl_join(pid);
+        TL_OK(CloseHandle(s));
+    } else {
+        TL_OK(CloseHandle(s));
+        tl_signal(&c.r, ERROR_BROKEN_PIPE);
+        tl_join(pid);
+    }
+    tl_rdv_close(&c.r);
+}
+
+static void test_pending_read_fails_on_disconnect(void **state)
+{
+    pending_read_case(true);
+}
+
+static void test_pending_read_fails_on_server_close(void **state)
+{
+    pending_read_case(false);
 }
 
 /* ---- A killed peer ----------------------------------------------------------------- */
@@ -659,6 +727,8 @@ int main(void)
         TL_TEST(test_client_closes_data_stays),
         TL_TEST(test_client_exits_data_stays),
         TL_TEST(test_message_pipe_close_keeps_messages),
+        TL_TEST(test_pending_read_fails_on_disconnect),
+        TL_TEST(test_pending_read_fails_on_server_close),
         TL_TEST(test_pending_read_client_killed),
         TL_TEST(test_pending_read_server_killed),
         TL_TEST(test_killed_writer_data_delivered),

@@ -180,6 +180,60 @@ static void test_two_sessions(void **state)
     tl_rdv_close(&c.r2);
 }
 
+/* ---- An unset session is session 0 ------------------------------------------------ */
+
+static int fresh_session_client(void *arg)
+{
+    struct ctx *c = arg;
+    if (child_session_or_skip(&c->r) < 0)
+        return TL_SKIP_STATUS;
+    HANDLE h = tl_client(c->name, GENERIC_READ | GENERIC_WRITE);
+    send_ids(&c->r, h);
+    tl_expect_signal(&c->r, 9);
+    TL_OK(CloseHandle(h));
+    return 0;
+}
+
+/* This process (the server) has no audit session; its client does. */
+static void test_unset_session_is_zero(void **state)
+{
+    long long raw = tl_read_sessionid_raw(getpid());
+    if (raw != 4294967295LL) {
+        print_message("this test process has audit session %lld (it was "
+                      "started from a login session), so it cannot show an "
+                      "unset one; skipping\n",
+                      raw);
+        skip();
+    }
+    struct ctx c = {.name = tl_pipe_name("unset")};
+    tl_rdv_init(&c.r);
+    HANDLE s = tl_server(c.name, PIPE_ACCESS_DUPLEX, PIPE_TYPE_BYTE, 1, 1024,
+                         1024);
+    pid_t pid = tl_spawn(fresh_session_client, &c);
+    long long csid = tl_wait_signal(&c.r);
+    if (csid < 0) {
+        TL_OK(CloseHandle(s));
+        tl_join(pid);
+        return;
+    }
+    tl_connect(s);
+    struct ids at_client, at_server;
+    recv_ids(&c.r, &at_client);
+    get_ids(s, &at_server);
+    TL_EQ(at_server.ssid, 0);
+    TL_EQ(at_client.ssid, 0);
+    TL_EQ(at_server.csid, csid);
+    TL_EQ(at_client.csid, csid);
+    TL_NE(csid, 0);
+    DWORD v = 0xeeeeeeee;
+    TL_OK(ProcessIdToSessionId(GetCurrentProcessId(), &v));
+    TL_EQ(v, 0);
+    tl_signal(&c.r, 9);
+    tl_join(pid);
+    TL_OK(CloseHandle(s));
+    tl_rdv_close(&c.r);
+}
+
 /* ---- Recorded at open: moving to another session afterwards changes nothing ---- */
 
 static int moving_client(void *arg)
@@ -746,6 +800,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         TL_TEST(test_two_sessions),
+        TL_TEST(test_unset_session_is_zero),
         TL_TEST(test_client_identity_fixed_at_open),
         TL_TEST(test_server_identity_fixed_at_create),
         TL_TEST(test_raw_garbage_requests),

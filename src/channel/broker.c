@@ -381,6 +381,8 @@ static NTSTATUS connect_or_start(int *slot, const char *path, bool per_user)
     int err = try_connect(slot, path);
     if (err == 0 || err == UNTRUSTED)
         return connect_status(err);
+    if (err == EACCES || err == EPERM) /* someone else's socket: keep off */
+        return STATUS_ACCESS_DENIED;
     if (err == ENAMETOOLONG) {
         np_debug("%s: too long for a socket address", path);
         return STATUS_OBJECT_PATH_NOT_FOUND;

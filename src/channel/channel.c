@@ -17,10 +17,12 @@
  * with the current epoch before every call and reconnects when they
  * differ, so once one thread has noticed a new broker no thread talks to
  * the old one again.  When a channel sees the broker vanish (EOF,
- * ECONNRESET) only that channel is dropped: the call in flight fails, and
- * the next call's HELLO tells whether it is still the same broker (which
- * had only dropped this channel) or a new one (and then the epoch moves,
- * invalidating every handle from before).
+ * ECONNRESET) only that channel is dropped — a call in flight fails, a
+ * call not yet sent reconnects and is asked again — and the HELLO on the
+ * new connection tells whether it is still the same broker (which had only
+ * dropped this channel: handles stay valid) or a new one (the epoch moves,
+ * invalidating every handle from before).  So the epoch is also the
+ * reconnect generation every thread checks.
  *
  * Chunking follows proto.h: a request whose payload does not fit in one
  * NP_MAX_PACKET packet continues in np_cont packets, and so do replies;
@@ -29,6 +31,7 @@
  */
 #include "channel/channel.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -75,7 +78,7 @@ enum tx {
 
 void np_debug(const char *fmt, ...)
 {
-    static int enabled = -1;
+    static _Atomic int enabled = -1;
     if (enabled < 0)
         enabled = secure_getenv("NPIPE_DEBUG") != NULL;
     if (!enabled)
@@ -192,8 +195,19 @@ static void atfork_child(void)
     pthread_mutex_unlock(&g_lock);
 }
 
+/* The thread-exit destructor and the fork handlers point into this
+ * library: once they are registered it must never be unloaded, or a
+ * dlclose() would leave them dangling. */
+static void pin_library(void)
+{
+    Dl_info info;
+    if (dladdr((const void *)pin_library, &info) && info.dli_fname)
+        dlopen(info.dli_fname, RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE);
+}
+
 static void init_once(void)
 {
+    pin_library();
     if (pthread_key_create(&g_key, channel_destroy) != 0)
         return;
     if (pthread_atfork(atfork_prepare, atfork_parent, atfork_child) != 0)
@@ -483,14 +497,6 @@ static bool encode_handle(uint32_t epoch, uint32_t wire, HANDLE *h)
     return true;
 }
 
-NTSTATUS np_handle_check(HANDLE h)
-{
-    uint32_t wire, epoch;
-    if (!decode_handle(h, &wire, &epoch) || epoch != atomic_load(&g_epoch))
-        return STATUS_INVALID_HANDLE;
-    return STATUS_SUCCESS;
-}
-
 static bool op_takes_handle(uint16_t op)
 {
     switch (op) {
@@ -570,8 +576,9 @@ NTSTATUS np_call_ex(uint16_t op, uint32_t flags, HANDLE h,
             return finish(res, STATUS_INVALID_HANDLE);
         NTSTATUS status;
         struct np_channel *ch = get_channel(&status);
+        /* No broker answers: a handle from before names nothing. */
         if (!ch)
-            return finish(res, with_handle ? lost_status(op) : status);
+            return finish(res, with_handle ? STATUS_INVALID_HANDLE : status);
         /* Connecting may have met a new broker: re-check the handle. */
         if (with_handle && epoch != ch->epoch)
             return finish(res, STATUS_INVALID_HANDLE);
@@ -582,11 +589,16 @@ NTSTATUS np_call_ex(uint16_t op, uint32_t flags, HANDLE h,
             return take_handle(op, ch, reply_wire, res);
         if (tx == TX_LOCAL)
             return res->status;
-        np_debug("lost the broker during op %u", op);
+        np_debug("lost the broker's channel during op %u", op);
         np_socket_close(&ch->fd);
         memset(res, 0, sizeof *res);
-        if (tx == TX_UNSENT && !with_handle && attempt == 0)
-            continue; /* it never saw the request: ask the next broker */
+        /* Never sent: the call was not in flight.  Reconnect and ask again;
+         * the HELLO tells whether it is the same broker (which had only
+         * dropped this channel) or a new one (and the handle is void). */
+        if (tx == TX_UNSENT && attempt == 0)
+            continue;
+        if (tx == TX_UNSENT && with_handle)
+            return finish(res, STATUS_INVALID_HANDLE);
         return finish(res, lost_status(op));
     }
 }

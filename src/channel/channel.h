@@ -58,11 +58,13 @@ struct np_result {
  *
  * Both lengths must be at most NP_MAX_TRANSFER.
  *
- * If the broker is lost while the call is under way the status is
+ * If the broker is lost while the call is in flight the status is
  * STATUS_PIPE_BROKEN for pipe I/O (read, write, flush, fsctl) and
  * STATUS_INVALID_HANDLE for everything else; the next call reaches a new
- * broker.  A call that needs no handle and found the broker gone before
- * the broker could have seen the request is retried once on a new one.
+ * broker.  A call that finds the channel dead before the broker could
+ * have seen the request was not in flight: it reconnects and is asked
+ * again — of a new broker, a handle from before is then simply invalid
+ * (STATUS_INVALID_HANDLE), as it is when no broker answers at all.
  *
  * Overlapped I/O later: np_call_ex already takes request flags; a caller
  * passing NP_F_ASYNC will get STATUS_PENDING back once the broker says the
@@ -75,10 +77,6 @@ NTSTATUS np_call(uint16_t op, HANDLE h, const union np_args *args,
 NTSTATUS np_call_ex(uint16_t op, uint32_t flags, HANDLE h,
                     const union np_args *args, const void *in, uint32_t in_len,
                     void *out, uint32_t out_len, struct np_result *res);
-
-/* Is h a handle of the current epoch (by its form only; the broker is not
- * asked whether it is open)?  STATUS_SUCCESS or STATUS_INVALID_HANDLE. */
-NTSTATUS np_handle_check(HANDLE h);
 
 /* Writes a line to stderr when $NPIPE_DEBUG is set; otherwise nothing. */
 void np_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -236,7 +236,7 @@ static int compare_status(const void *key, const void *elem)
     return (k > e) - (k < e);
 }
 
-ULONG NTAPI RtlNtStatusToDosError(NTSTATUS Status)
+__attribute__((visibility("default"))) ULONG NTAPI RtlNtStatusToDosError(NTSTATUS Status)
 {
     ULONG code = (ULONG)Status;
     const struct status_map *hit;

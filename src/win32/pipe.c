@@ -101,6 +101,44 @@ static ULONG pipe_type(DWORD pipe_mode)
     return type;
 }
 
+/* The native call behind CreateNamedPipe, with kernel32's arguments. */
+static NTSTATUS create_instance(struct np_pipe_name *name, DWORD open_mode,
+                                DWORD pipe_mode, DWORD instances,
+                                DWORD out_size, DWORD in_size, DWORD timeout_ms,
+                                const SECURITY_ATTRIBUTES *sa, HANDLE *handle,
+                                ULONG_PTR *information)
+{
+    ACCESS_MASK access;
+    ULONG share;
+    pipe_access(open_mode, &access, &share);
+    ULONG options = FILE_SYNCHRONOUS_IO_NONALERT;
+    if (open_mode & FILE_FLAG_WRITE_THROUGH)
+        options |= FILE_WRITE_THROUGH;
+    ULONG attributes = OBJ_CASE_INSENSITIVE;
+    if (sa && sa->bInheritHandle)
+        attributes |= OBJ_INHERIT;
+    LARGE_INTEGER timeout;
+    timeout.QuadPart = timeout_ms ? -(LONGLONG)timeout_ms * 10000
+                                  : -500000; /* 0 means 50 ms */
+    UNICODE_STRING us;
+    np_nt_string(name, name->nt_chars, &us);
+    OBJECT_ATTRIBUTES oa;
+    InitializeObjectAttributes(&oa, &us, attributes, NULL, NULL);
+    IO_STATUS_BLOCK iosb;
+    NTSTATUS status = NtCreateNamedPipeFile(
+        handle, access, &oa, &iosb, share,
+        open_mode & FILE_FLAG_FIRST_PIPE_INSTANCE ? FILE_CREATE : FILE_OPEN_IF,
+        options, pipe_type(pipe_mode),
+        pipe_mode & PIPE_READMODE_MESSAGE ? FILE_PIPE_MESSAGE_MODE
+                                          : FILE_PIPE_BYTE_STREAM_MODE,
+        pipe_mode & PIPE_NOWAIT ? FILE_PIPE_COMPLETE_OPERATION
+                                : FILE_PIPE_QUEUE_OPERATION,
+        instances == PIPE_UNLIMITED_INSTANCES ? 0xFFFFFFFFu : instances,
+        in_size, out_size, &timeout);
+    *information = iosb.Information;
+    return status;
+}
+
 /*
  * Errors, checked in this order: NULL name ERROR_PATH_NOT_FOUND; a pipe
  * name over 256 characters ERROR_FILENAME_EXCED_RANGE; bad instances or
@@ -135,36 +173,13 @@ NPIPE_API HANDLE WINAPI CreateNamedPipeW(LPCWSTR lpName, DWORD dwOpenMode,
         return fail_handle(error);
     if (kind != NP_NAME_LOCAL_PIPE)
         return fail_handle(ERROR_INVALID_NAME);
-
-    ACCESS_MASK access;
-    ULONG share;
-    pipe_access(dwOpenMode, &access, &share);
-    ULONG options = FILE_SYNCHRONOUS_IO_NONALERT;
-    if (dwOpenMode & FILE_FLAG_WRITE_THROUGH)
-        options |= FILE_WRITE_THROUGH;
-    ULONG attributes = OBJ_CASE_INSENSITIVE;
-    if (lpSecurityAttributes && lpSecurityAttributes->bInheritHandle)
-        attributes |= OBJ_INHERIT;
-    LARGE_INTEGER timeout;
-    timeout.QuadPart = nDefaultTimeOut ? -(LONGLONG)nDefaultTimeOut * 10000
-                                       : -500000; /* 0 means 50 ms */
-    UNICODE_STRING us;
-    np_nt_string(&name, name.nt_chars, &us);
-    OBJECT_ATTRIBUTES oa;
-    InitializeObjectAttributes(&oa, &us, attributes, NULL, NULL);
-
     HANDLE handle;
-    IO_STATUS_BLOCK iosb;
-    NTSTATUS status = NtCreateNamedPipeFile(
-        &handle, access, &oa, &iosb, share,
-        dwOpenMode & FILE_FLAG_FIRST_PIPE_INSTANCE ? FILE_CREATE : FILE_OPEN_IF,
-        options, pipe_type(dwPipeMode),
-        dwPipeMode & PIPE_READMODE_MESSAGE ? FILE_PIPE_MESSAGE_MODE
-                                           : FILE_PIPE_BYTE_STREAM_MODE,
-        dwPipeMode & PIPE_NOWAIT ? FILE_PIPE_COMPLETE_OPERATION
-                                 : FILE_PIPE_QUEUE_OPERATION,
-        nMaxInstances == PIPE_UNLIMITED_INSTANCES ? 0xFFFFFFFFu : nMaxInstances,
-        nInBufferSize, nOutBufferSize, &timeout);
+    ULONG_PTR information;
+    NTSTATUS status = create_instance(&name, dwOpenMode, dwPipeMode,
+                                      nMaxInstances, nOutBufferSize,
+                                      nInBufferSize, nDefaultTimeOut,
+                                      lpSecurityAttributes, &handle,
+                                      &information);
     /* As kernel32: "not a pipe device" reads as a bad name. */
     if (status == STATUS_INVALID_DEVICE_REQUEST || status == STATUS_NOT_SUPPORTED)
         status = STATUS_OBJECT_NAME_INVALID;
@@ -172,8 +187,8 @@ NPIPE_API HANDLE WINAPI CreateNamedPipeW(LPCWSTR lpName, DWORD dwOpenMode,
         np_fail_status(status);
         return INVALID_HANDLE_VALUE;
     }
-    SetLastError(iosb.Information == FILE_CREATED ? ERROR_SUCCESS
-                                                  : ERROR_ALREADY_EXISTS);
+    SetLastError(information == FILE_CREATED ? ERROR_SUCCESS
+                                             : ERROR_ALREADY_EXISTS);
     return handle;
 }
 

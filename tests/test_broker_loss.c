@@ -1,0 +1,254 @@
+/*
+ * test_broker_loss.c — DESIGN.md invariant 7, "broker loss is loud": when
+ * the broker dies, calls in flight fail (ERROR_BROKEN_PIPE for pipe I/O),
+ * handles from before are invalid (ERROR_INVALID_HANDLE), and new calls
+ * reach a new broker, which the library starts by itself.
+ *
+ * The broker killed here is this test program's private one (the npiped
+ * process serving $NPIPE_BROKER).
+ */
+#include "testlib.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/syscall.h>
+
+/* The pid of the npiped serving `path`, or 0. */
+static pid_t find_broker(const char *path)
+{
+    DIR *d = opendir("/proc");
+    if (!d)
+        return 0;
+    pid_t found = 0;
+    struct dirent *e;
+    while (!found && (e = readdir(d))) {
+        char *end;
+        long pid = strtol(e->d_name, &end, 10);
+        if (*end || pid <= 0)
+            continue;
+        char file[64], buf[4096];
+        snprintf(file, sizeof file, "/proc/%ld/cmdline", pid);
+        int fd = open(file, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            continue;
+        ssize_t n = read(fd, buf, sizeof buf - 1);
+        close(fd);
+        if (n <= 0)
+            continue;
+        buf[n] = 0;
+        /* argv[0] ends in "npiped" and some argument is the socket path. */
+        const char *arg0 = buf;
+        size_t l0 = strlen(arg0);
+        if (l0 < 6 || strcmp(arg0 + l0 - 6, "npiped") != 0)
+            continue;
+        for (char *p = buf; p < buf + n; p += strlen(p) + 1)
+            if (strcmp(p, path) == 0)
+                found = (pid_t)pid;
+    }
+    closedir(d);
+    return found;
+}
+
+/* Kill the broker and wait until it is really gone: its pidfd turns
+ * readable only after the kernel has closed all its files (its cmdline
+ * empties earlier, while its sockets may still be open). */
+static void kill_broker(pid_t pid)
+{
+    int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
+    TL_ASSERT_MSG(pfd >= 0, "pidfd_open(%d): %s", (int)pid, strerror(errno));
+    TL_ASSERT_MSG(kill(pid, SIGKILL) == 0, "kill broker %d: %s", (int)pid,
+                  strerror(errno));
+    struct pollfd p = {.fd = pfd, .events = POLLIN};
+    int n;
+    do
+        n = poll(&p, 1, 10000);
+    while (n < 0 && errno == EINTR);
+    close(pfd);
+    TL_ASSERT_MSG(n == 1, "the broker did not die within 10 s");
+}
+
+struct pending_read {
+    HANDLE h;
+    volatile int entered;
+    BOOL ret;
+    DWORD err;
+};
+
+static void *blocked_reader(void *arg)
+{
+    struct pending_read *p = arg;
+    char buf[8];
+    DWORD n;
+    __atomic_store_n(&p->entered, 1, __ATOMIC_SEQ_CST);
+    SetLastError(0xdeadbeef);
+    p->ret = ReadFile(p->h, buf, sizeof buf, &n, NULL);
+    p->err = GetLastError();
+    return NULL;
+}
+
+struct ctx {
+    const char *name;
+    tl_rdv r;
+};
+
+static int new_client(void *arg)
+{
+    struct ctx *c = arg;
+    HANDLE h = tl_client(c->name, GENERIC_READ | GENERIC_WRITE);
+    tl_write_str(h, "new broker");
+    ULONG pid = 0;
+    TL_OK(GetNamedPipeClientProcessId(h, &pid));
+    TL_EQ(pid, getpid());
+    TL_OK(CloseHandle(h));
+    return 0;
+}
+
+static void test_broker_loss_is_loud(void **state)
+{
+    const char *path = tl_broker_path();
+    if (!path) {
+        print_message("NPIPE_BROKER is not set: not killing a shared "
+                      "broker; skipping\n");
+        skip();
+    }
+    const char *name = tl_pipe_name("loss");
+    HANDLE s = tl_server(name, PIPE_ACCESS_DUPLEX, PIPE_TYPE_BYTE, 1, 1024,
+                         1024);
+    HANDLE h = tl_client(name, GENERIC_READ | GENERIC_WRITE);
+    pid_t broker = find_broker(path);
+    if (!broker) {
+        print_message("cannot find the npiped serving %s; skipping\n", path);
+        skip();
+    }
+
+    struct pending_read p = {.h = s};
+    pthread_t th = tl_thread_start(blocked_reader, &p);
+    while (!__atomic_load_n(&p.entered, __ATOMIC_SEQ_CST))
+        tl_sleep_ms(1);
+    tl_sleep_ms(200); /* the read is in the broker */
+    kill_broker(broker);
+    tl_thread_join(th);
+    TL_ASSERT_MSG(!p.ret && p.err == ERROR_BROKEN_PIPE,
+                  "a ReadFile in flight when the broker died: %s, error %lu "
+                  "(%s); expected ERROR_BROKEN_PIPE",
+                  p.ret ? "succeeded" : "failed", (unsigned long)p.err,
+                  tl_errname(p.err));
+
+    /* New calls reach a new broker, started by the library. */
+    struct ctx c = {.name = tl_pipe_name("loss-after")};
+    HANDLE s2 = tl_server(c.name, PIPE_ACCESS_DUPLEX, PIPE_TYPE_BYTE, 1, 1024,
+                          1024);
+    pid_t broker2 = find_broker(path);
+    TL_ASSERT_MSG(broker2 != 0 && broker2 != broker,
+                  "no new broker on %s (old %d, now %d)", path, (int)broker,
+                  (int)broker2);
+    pid_t pid = tl_spawn(new_client, &c);
+    tl_connect(s2);
+    tl_expect_str(s2, "new broker");
+    tl_join(pid);
+    ULONG sv = 0;
+    TL_OK(GetNamedPipeServerProcessId(s2, &sv));
+    TL_EQ(sv, getpid());
+
+    /* Handles from before mean nothing now. */
+    char buf[4];
+    DWORD n;
+    TL_FAILS(WriteFile(h, "x", 1, &n, NULL), ERROR_INVALID_HANDLE);
+    TL_FAILS(ReadFile(s, buf, sizeof buf, &n, NULL), ERROR_INVALID_HANDLE);
+    ULONG v;
+    TL_FAILS(GetNamedPipeServerProcessId(s, &v), ERROR_INVALID_HANDLE);
+    TL_FAILS(CloseHandle(h), ERROR_INVALID_HANDLE);
+    TL_FAILS(CloseHandle(s), ERROR_INVALID_HANDLE);
+    /* ...and they did not close anything of the new broker's. */
+    TL_OK(GetNamedPipeServerProcessId(s2, &sv));
+    TL_OK(CloseHandle(s2));
+    /* The old pipe died with the old broker. */
+    TL_HANDLE_FAILS(CreateFileA(name, GENERIC_READ, 0, NULL, OPEN_EXISTING, 0,
+                                NULL),
+                    ERROR_FILE_NOT_FOUND);
+}
+
+/* The broker dies while this process is idle: the first call afterwards,
+ * on a handle from before, is not a call in flight; the handle is simply
+ * invalid. */
+static void test_stale_handle_after_idle_loss(void **state)
+{
+    const char *path = tl_broker_path();
+    if (!path) {
+        print_message("NPIPE_BROKER is not set; skipping\n");
+        skip();
+    }
+    const char *name = tl_pipe_name("idle-loss");
+    HANDLE s = tl_server(name, PIPE_ACCESS_DUPLEX, PIPE_TYPE_BYTE, 1, 1024,
+                         1024);
+    HANDLE h = tl_client(name, GENERIC_READ | GENERIC_WRITE);
+    pid_t broker = find_broker(path);
+    if (!broker) {
+        print_message("cannot find the npiped serving %s; skipping\n", path);
+        skip();
+    }
+    kill_broker(broker);
+    DWORD n;
+    TL_FAILS(WriteFile(h, "x", 1, &n, NULL), ERROR_INVALID_HANDLE);
+    TL_FAILS(CloseHandle(s), ERROR_INVALID_HANDLE);
+}
+
+/* A child blocked in the broker when the broker dies fails the same way, and
+ * its next call works (every process finds the new broker). */
+static int child_reader(void *arg)
+{
+    struct ctx *c = arg;
+    HANDLE h = tl_client(c->name, GENERIC_READ | GENERIC_WRITE);
+    tl_signal(&c->r, 1); /* about to read */
+    char buf[4];
+    DWORD n;
+    TL_FAILS(ReadFile(h, buf, sizeof buf, &n, NULL), ERROR_BROKEN_PIPE);
+    TL_FAILS(CloseHandle(h), ERROR_INVALID_HANDLE);
+    const char *mine = tl_pipe_name("child-after");
+    HANDLE s = tl_server(mine, PIPE_ACCESS_DUPLEX, PIPE_TYPE_BYTE, 1, 512, 512);
+    TL_OK(CloseHandle(s));
+    return 0;
+}
+
+static void test_broker_loss_in_another_process(void **state)
+{
+    const char *path = tl_broker_path();
+    if (!path) {
+        print_message("NPIPE_BROKER is not set; skipping\n");
+        skip();
+    }
+    struct ctx c = {.name = tl_pipe_name("loss2")};
+    tl_rdv_init(&c.r);
+    HANDLE s = tl_server(c.name, PIPE_ACCESS_DUPLEX, PIPE_TYPE_BYTE, 1, 1024,
+                         1024);
+    pid_t pid = tl_spawn(child_reader, &c);
+    tl_connect(s);
+    tl_expect_signal(&c.r, 1);
+    pid_t broker = find_broker(path);
+    if (!broker) {
+        tl_kill(pid);
+        print_message("cannot find the npiped serving %s; skipping\n", path);
+        skip();
+    }
+    tl_sleep_ms(200); /* the child is blocked in ReadFile */
+    kill_broker(broker);
+    tl_join(pid);
+    TL_FAILS(CloseHandle(s), ERROR_INVALID_HANDLE);
+    tl_rdv_close(&c.r);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        TL_TEST(test_broker_loss_is_loud),
+        TL_TEST(test_broker_loss_in_another_process),
+        TL_TEST(test_stale_handle_after_idle_loss),
+    };
+    return TL_RUN(tests);
+}
