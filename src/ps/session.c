@@ -58,13 +58,15 @@ NTSTATUS ps_query_session(pid_t pid, int pidfd, ULONG *session)
         /* A process the broker has no pidfd for (ProcessIdToSessionId on an
          * arbitrary pid): pin it now, then read. */
         own_pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-        if (own_pidfd < 0)
+        if (own_pidfd < 0 && errno != ENOSYS)
             return STATUS_INVALID_PARAMETER; /* no such process */
+        /* ENOSYS (a kernel before 5.3, or valgrind): read unpinned. */
         pidfd = own_pidfd;
     }
     unsigned long value;
-    bool ok = !pidfd_exited(pidfd) && read_sessionid(pid, &value) &&
-              !pidfd_exited(pidfd);
+    bool pinned = pidfd >= 0;
+    bool ok = (!pinned || !pidfd_exited(pidfd)) && read_sessionid(pid, &value) &&
+              (!pinned || !pidfd_exited(pidfd));
     if (own_pidfd >= 0)
         close(own_pidfd);
     if (!ok)
