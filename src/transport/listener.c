@@ -61,6 +61,9 @@ static struct {
     struct channel *to_free;
     size_t channel_count;
     time_t idle_since;
+    ino_t socket_inode;  /* what we bound, to unlink only our own socket */
+    bool draining;       /* idle: socket unlinked, serving what was queued */
+    struct timespec drain_started;
 } tp = {.epoll_fd = -1, .listen_fd = -1};
 
 /* ---- Channel bookkeeping ------------------------------------------------- */
@@ -272,6 +275,9 @@ static int make_socket(const char *path)
         return -1;
     }
     chmod(path, tp.options.system ? 0666 : 0600);
+    struct stat st;
+    if (stat(path, &st) == 0)
+        tp.socket_inode = st.st_ino;
     if (listen(fd, 128) < 0) {
         close(fd);
         return -1;
@@ -311,13 +317,42 @@ static bool idle_too_long(void)
     return time(NULL) - tp.idle_since >= tp.options.idle_exit_seconds;
 }
 
+static double seconds_since(const struct timespec *t)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)(now.tv_sec - t->tv_sec) + (now.tv_nsec - t->tv_nsec) / 1e9;
+}
+
+/* An idle broker must not vanish under a client that is connecting right
+ * now: the connection would sit in the backlog and see EOF.  So it first
+ * removes its name (new clients start a new broker), keeps serving what
+ * already queued, and exits only once that, too, has gone quiet. */
+static bool time_to_exit(void)
+{
+    if (!tp.draining) {
+        if (!idle_too_long())
+            return false;
+        struct stat st;
+        if (stat(tp.options.socket_path, &st) == 0 && st.st_ino == tp.socket_inode)
+            unlink(tp.options.socket_path);
+        tp.draining = true;
+        clock_gettime(CLOCK_MONOTONIC, &tp.drain_started);
+        return false;
+    }
+    if (tp.channel_count > 0 || ps_process_count() > 0)
+        clock_gettime(CLOCK_MONOTONIC, &tp.drain_started);
+    return seconds_since(&tp.drain_started) >= 0.5;
+}
+
 int transport_run(volatile sig_atomic_t *stop)
 {
     struct epoll_event events[64];
     while (!*stop) {
         int timeout = io_timer_next_timeout_ms();
-        if (tp.options.idle_exit_seconds > 0 && (timeout < 0 || timeout > 1000))
-            timeout = 1000;
+        int tick = tp.draining ? 100 : 1000;
+        if (tp.options.idle_exit_seconds > 0 && (timeout < 0 || timeout > tick))
+            timeout = tick;
         int n = epoll_wait(tp.epoll_fd, events, 64, timeout);
         if (n < 0 && errno != EINTR) {
             npiped_log(0, "epoll_wait: %s", strerror(errno));
@@ -341,7 +376,7 @@ int transport_run(volatile sig_atomic_t *stop)
         reap_channels();
         io_timer_run_expired();
         reap_channels();
-        if (idle_too_long()) {
+        if (time_to_exit()) {
             npiped_log(2, "idle for %d s; exiting", tp.options.idle_exit_seconds);
             break;
         }
@@ -360,7 +395,10 @@ void transport_stop(void)
     reap_channels();
     if (tp.listen_fd >= 0) {
         close(tp.listen_fd);
-        unlink(tp.options.socket_path);
+        struct stat st;
+        if (!tp.draining && stat(tp.options.socket_path, &st) == 0 &&
+            st.st_ino == tp.socket_inode)
+            unlink(tp.options.socket_path);
         tp.listen_fd = -1;
     }
     if (tp.epoll_fd >= 0) {
