@@ -33,8 +33,8 @@
 #include <string.h>
 #include <unistd.h>
 
-static const char obuf[] = "Bit Bucket"; /* 11 bytes with the NUL */
-static const char obuf2[] = "More bits"; /* 10 bytes with the NUL */
+static const char obuf[] = "first one";       /* 10 bytes with the NUL */
+static const char obuf2[] = "second message"; /* 15 bytes with the NUL */
 
 struct ctx {
     const char *name;
