@@ -9,7 +9,6 @@
  */
 #include "testlib.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -17,42 +16,48 @@
 #include <unistd.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 
-/* The pid of the npiped serving `path`, or 0. */
+/* The pid of the npiped serving `path`, or 0: the listener's credentials,
+ * which the kernel hands to whoever connects (SO_PEERCRED).  Looking for
+ * "npiped --socket PATH" in /proc could find an older broker that is
+ * draining after an idle exit, or one whose socket was replaced. */
 static pid_t find_broker(const char *path)
 {
-    DIR *d = opendir("/proc");
-    if (!d)
+    int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+    if (fd < 0)
         return 0;
-    pid_t found = 0;
-    struct dirent *e;
-    while (!found && (e = readdir(d))) {
-        char *end;
-        long pid = strtol(e->d_name, &end, 10);
-        if (*end || pid <= 0)
-            continue;
-        char file[64], buf[4096];
-        snprintf(file, sizeof file, "/proc/%ld/cmdline", pid);
-        int fd = open(file, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-            continue;
-        ssize_t n = read(fd, buf, sizeof buf - 1);
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    if (strlen(path) >= sizeof sa.sun_path) {
         close(fd);
-        if (n <= 0)
-            continue;
-        buf[n] = 0;
-        /* argv[0] ends in "npiped" and some argument is the socket path. */
-        const char *arg0 = buf;
-        size_t l0 = strlen(arg0);
-        if (l0 < 6 || strcmp(arg0 + l0 - 6, "npiped") != 0)
-            continue;
-        for (char *p = buf; p < buf + n; p += strlen(p) + 1)
-            if (strcmp(p, path) == 0)
-                found = (pid_t)pid;
+        return 0;
     }
-    closedir(d);
-    return found;
+    strcpy(sa.sun_path, path);
+    pid_t pid = 0;
+    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0) {
+        struct ucred cred;
+        socklen_t len = sizeof cred;
+        if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0)
+            pid = cred.pid;
+    }
+    close(fd);
+    if (pid <= 0)
+        return 0;
+    /* Make sure it is an npiped. */
+    char file[64], buf[4096];
+    snprintf(file, sizeof file, "/proc/%d/cmdline", (int)pid);
+    int cf = open(file, O_RDONLY | O_CLOEXEC);
+    if (cf < 0)
+        return 0;
+    ssize_t n = read(cf, buf, sizeof buf - 1);
+    close(cf);
+    if (n <= 0)
+        return 0;
+    buf[n] = 0;
+    size_t l0 = strlen(buf);
+    return l0 >= 6 && strcmp(buf + l0 - 6, "npiped") == 0 ? pid : 0;
 }
 
 /* Kill the broker and wait until it is really gone: its pidfd turns
@@ -105,6 +110,7 @@ static int new_client(void *arg)
     ULONG pid = 0;
     TL_OK(GetNamedPipeClientProcessId(h, &pid));
     TL_EQ(pid, getpid());
+    tl_expect_str(h, "ok");
     TL_OK(CloseHandle(h));
     return 0;
 }
@@ -151,6 +157,7 @@ static void test_broker_loss_is_loud(void **state)
     pid_t pid = tl_spawn(new_client, &c);
     tl_connect(s2);
     tl_expect_str(s2, "new broker");
+    tl_write_str(s2, "ok");
     tl_join(pid);
     ULONG sv = 0;
     TL_OK(GetNamedPipeServerProcessId(s2, &sv));

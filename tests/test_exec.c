@@ -46,6 +46,9 @@ static int client_main(const char *name, const char *handle_text)
     DWORD w;
     if (!WriteFile(h, msg, (DWORD)len, &w, NULL) || w != (DWORD)len)
         return 6;
+    char ok;
+    if (!ReadFile(h, &ok, 1, &w, NULL) || w != 1)
+        return 10; /* stay until the server has looked at us */
     CloseHandle(h);
     return 0;
 }
@@ -92,6 +95,7 @@ static void test_exec_child_is_a_new_process(void **state)
     TL_EQ(v, pid);
     TL_OK(GetNamedPipeClientSessionId(s, &v));
     TL_EQ(v, tl_read_sessionid(pid));
+    tl_write(s, "k", 1);
     tl_join(pid);
     TL_OK(CloseHandle(s));
 }

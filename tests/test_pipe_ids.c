@@ -108,6 +108,7 @@ static int short_client(void *arg)
     struct ctx *c = arg;
     HANDLE h = tl_client(c->name, GENERIC_READ | GENERIC_WRITE);
     tl_signal(&c->r, 1);
+    tl_expect_signal(&c->r, 2);
     TL_OK(CloseHandle(h));
     return 0;
 }
@@ -122,6 +123,7 @@ static void test_ids_after_client_exit(void **state)
     tl_connect(s);
     tl_expect_signal(&c.r, 1);
     ULONG sid = tl_read_sessionid(pid); /* while it exists */
+    tl_signal(&c.r, 2);
     tl_join(pid);
     /* The client closed its handle and exited: the answers stay. */
     struct ids v;
@@ -178,6 +180,7 @@ static void test_ids_after_disconnect(void **state)
     tl_expect_signal(&c.r, 1);
     TL_OK(GetNamedPipeClientProcessId(s, &v));
     TL_EQ(v, (ULONG)pid);
+    tl_signal(&c.r, 2);
     tl_join(pid);
     TL_OK(CloseHandle(s));
     tl_rdv_close(&c.r);

@@ -134,6 +134,7 @@ static int local_client(void *arg)
     struct ctx *c = arg;
     HANDLE h = tl_client(c->other, GENERIC_READ | GENERIC_WRITE);
     tl_write_str(h, "local hello");
+    tl_expect_str(h, "local reply");
     TL_OK(CloseHandle(h));
     return 0;
 }
@@ -158,6 +159,7 @@ static void test_local_prefix_is_a_plain_name(void **state)
     pid_t pid = tl_spawn(local_client, &c);
     tl_connect(s);
     tl_expect_str(s, "local hello");
+    tl_write_str(s, "local reply");
     tl_join(pid);
     TL_OK(CloseHandle(s));
 

@@ -71,6 +71,7 @@ static int wait_listening(void *arg)
     /* Waiting took nothing away: the instance is still there to open. */
     HANDLE h = tl_client(c->name, GENERIC_READ | GENERIC_WRITE);
     tl_write_str(h, "after wait");
+    tl_expect_str(h, "ok");
     TL_OK(CloseHandle(h));
     return 0;
 }
@@ -83,6 +84,7 @@ static void test_wait_listening_pipe(void **state)
     pid_t pid = tl_spawn(wait_listening, &c);
     tl_connect(s);
     tl_expect_str(s, "after wait");
+    tl_write_str(s, "ok");
     tl_join(pid);
     TL_OK(CloseHandle(s));
 }

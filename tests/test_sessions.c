@@ -621,6 +621,7 @@ static int real_client(void *arg)
     TL_EQ(v.cpid, getpid());
     TL_EQ(v.csid, tl_read_sessionid(getpid()));
     tl_write_str(h, "real");
+    tl_expect_str(h, "ok");
     TL_OK(CloseHandle(h));
     return 0;
 }
@@ -640,6 +641,7 @@ static void check_real_client(void)
     TL_EQ(v, pid);
     TL_OK(GetNamedPipeClientSessionId(s, &v));
     TL_EQ(v, tl_read_sessionid(pid));
+    tl_write_str(s, "ok");
     tl_join(pid);
     TL_OK(CloseHandle(s));
 }
