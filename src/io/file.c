@@ -39,6 +39,8 @@ static void io_file_last_handle_closed(OB_HEADER *object, PEPROCESS process)
 static void io_file_delete(OB_HEADER *object)
 {
     IO_FILE *file = CONTAINING_RECORD(object, IO_FILE, header);
+    if (file->port)
+        ob_dereference_object(file->port);
     /* The object is dying: IRP_MJ_CLOSE must not take a reference. */
     if (file->fo.DeviceObject)
         io_send_simple_irp(file, IRP_MJ_CLOSE, false);
@@ -46,8 +48,14 @@ static void io_file_delete(OB_HEADER *object)
     free(file);
 }
 
+static PKE_DISPATCHER io_file_dispatcher(OB_HEADER *object)
+{
+    return &CONTAINING_RECORD(object, IO_FILE, header)->event;
+}
+
 const OB_TYPE io_file_type = {
     .name = "File",
+    .dispatcher = io_file_dispatcher,
     .last_handle_closed = io_file_last_handle_closed,
     .delete_object = io_file_delete,
 };

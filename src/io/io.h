@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <npipe/ntifs.h>
 
+#include "ke/ke.h"
 #include "ob/ob.h"
 #include "proto/proto.h"
 #include "ps/ps.h"
@@ -24,6 +25,11 @@ typedef struct io_file {
     OB_HEADER header;
     FILE_OBJECT fo;
     WCHAR *name_buffer; /* FileName's storage */
+    KE_DISPATCHER event; /* signaled when an I/O on the file completes */
+    OB_HEADER *port;     /* completion port, if associated (referenced) */
+    uint64_t port_key;
+    ULONG completion_modes; /* FILE_SKIP_COMPLETION_PORT_ON_SUCCESS 1,
+                               FILE_SKIP_SET_EVENT_ON_HANDLE 2 */
 } IO_FILE;
 
 extern const OB_TYPE io_file_type;
@@ -48,6 +54,12 @@ typedef struct io_irp {
     IO_SECURITY_CONTEXT security;
     ACCESS_MASK granted;  /* create: the access the new handle gets */
     ULONG attributes;     /* create: OBJ_INHERIT */
+    /* Overlapped requests (NP_F_ASYNC): */
+    bool async;
+    bool in_dispatch;     /* completing now means completing immediately */
+    OB_HEADER *event;     /* the caller's event (referenced), or NULL */
+    uint32_t async_flags; /* NP_ASYNC_* */
+    uint64_t cookie;      /* the caller's OVERLAPPED pointer */
 } IO_IRP;
 
 static inline IO_IRP *io_irp(PIRP irp) { return (IO_IRP *)irp; }
@@ -57,6 +69,31 @@ void io_dispatch_request(PETHREAD thread, const struct np_request *req,
                          void *payload, uint32_t payload_len);
 
 void io_cancel_thread_irps(PETHREAD thread);
+
+/* For request kinds handled outside a driver (waits, port removes): an IRP
+ * for the request on the thread's list, and an immediate reply. */
+IO_IRP *io_new_request_irp(PETHREAD thread, const struct np_request *req);
+void io_reply_status(PETHREAD thread, const struct np_request *req,
+                     NTSTATUS status, uint64_t information);
+
+/* Asynchronous completions (async.c). */
+void io_complete_async(IO_IRP *x);
+void io_send_reply(PETHREAD thread, uint64_t id, uint16_t kind, NTSTATUS status,
+                   ULONG handle, uint64_t information, const void *data,
+                   uint32_t data_len);
+void io_ack(PEPROCESS process, uint64_t id);
+void io_free_process_asyncs(PEPROCESS process);
+void io_dispatch_cancel(PETHREAD thread, const struct np_request *req);
+void io_dispatch_set_completion(PETHREAD thread, const struct np_request *req);
+
+/* Completion ports (port.c). */
+extern const OB_TYPE io_port_type;
+NTSTATUS io_create_port(PEPROCESS process, ULONG concurrency, ULONG attributes,
+                        ULONG *handle);
+void io_queue_packet(OB_HEADER *port, uint64_t key, uint64_t cookie,
+                     NTSTATUS status, uint64_t information);
+void io_dispatch_port_remove(PETHREAD thread, const struct np_request *req);
+void io_dispatch_port_post(PETHREAD thread, const struct np_request *req);
 
 /* Timers for KeSetTimer: milliseconds until the next one fires (-1: none),
  * and running the expired ones. */

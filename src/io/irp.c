@@ -37,6 +37,8 @@ static void io_release_irp(IO_IRP *x)
         return;
     if (x->file)
         ob_dereference_object(&x->file->header);
+    if (x->event)
+        ob_dereference_object(x->event);
     if (x->thread)
         ps_dereference_thread(x->thread);
     free(x->in_buffer);

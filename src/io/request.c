@@ -19,7 +19,7 @@ ULONG io_max_pending_per_process = 65536;
 
 /* ---- Replies ------------------------------------------------------------- */
 
-static void send_reply(PETHREAD thread, uint64_t id, uint16_t kind,
+void io_send_reply(PETHREAD thread, uint64_t id, uint16_t kind,
                        NTSTATUS status, ULONG handle, uint64_t information,
                        const void *data, uint32_t data_len)
 {
@@ -41,8 +41,14 @@ static void send_reply(PETHREAD thread, uint64_t id, uint16_t kind,
 static void reply_now(PETHREAD thread, const struct np_request *req,
                       NTSTATUS status, ULONG handle, uint64_t information)
 {
-    send_reply(thread, req->id, NP_REPLY_FINAL, status, handle, information,
+    io_send_reply(thread, req->id, NP_REPLY_FINAL, status, handle, information,
                NULL, 0);
+}
+
+void io_reply_status(PETHREAD thread, const struct np_request *req,
+                     NTSTATUS status, uint64_t information)
+{
+    reply_now(thread, req, status, 0, information);
 }
 
 /* Creates end here: on success the new file gets its handle.  If it
@@ -71,6 +77,10 @@ void io_finish_request(IO_IRP *x)
 {
     if (!x->thread)
         return; /* the broker's own IRP: nobody to tell */
+    if (x->async) {
+        io_complete_async(x);
+        return;
+    }
     NTSTATUS status = x->irp.IoStatus.Status;
     ULONG handle = 0;
     UCHAR major = x->stack[0].MajorFunction;
@@ -83,11 +93,19 @@ void io_finish_request(IO_IRP *x)
         len = info < x->out_len ? (uint32_t)info : x->out_len;
         data = x->out_buffer;
     }
-    send_reply(x->thread, x->request_id, NP_REPLY_FINAL, status, handle,
+    io_send_reply(x->thread, x->request_id, NP_REPLY_FINAL, status, handle,
                x->irp.IoStatus.Information, data, len);
 }
 
 /* ---- Building IRPs ------------------------------------------------------- */
+
+static IO_IRP *new_irp(PETHREAD thread, const struct np_request *req,
+                       UCHAR major, void *payload, uint32_t payload_len);
+
+IO_IRP *io_new_request_irp(PETHREAD thread, const struct np_request *req)
+{
+    return new_irp(thread, req, IRP_MJ_MAXIMUM_FUNCTION, NULL, 0);
+}
 
 static IO_IRP *new_irp(PETHREAD thread, const struct np_request *req,
                        UCHAR major, void *payload, uint32_t payload_len)
@@ -121,9 +139,11 @@ static void call_driver(IO_IRP *x)
 {
     PDEVICE_OBJECT device = x->file->fo.DeviceObject;
     x->refs++;
+    x->in_dispatch = true;
     NTSTATUS status = IoCallDriver(device, &x->irp);
+    x->in_dispatch = false;
     if (status == STATUS_PENDING && !x->completed && (x->flags & NP_F_ASYNC))
-        send_reply(x->thread, x->request_id, NP_REPLY_PENDING, STATUS_PENDING,
+        io_send_reply(x->thread, x->request_id, NP_REPLY_PENDING, STATUS_PENDING,
                    0, 0, NULL, 0);
     IoFreeIrp(&x->irp); /* our reference */
 }
@@ -137,6 +157,7 @@ static NTSTATUS new_file(PDEVICE_OBJECT device, const UNICODE_STRING *name,
     if (!file)
         return STATUS_INSUFFICIENT_RESOURCES;
     ob_init_object(&file->header, &io_file_type);
+    KeInitializeDispatcher(&file->event, FALSE, FALSE);
     file->fo.Type = 5; /* IO_TYPE_FILE */
     file->fo.Size = (CSHORT)sizeof file->fo;
     file->fo.DeviceObject = device;
@@ -249,6 +270,28 @@ static ACCESS_MASK required_access(const struct np_request *req)
     }
 }
 
+/* An overlapped request: remember what to signal when it is done, and
+ * clear the file's own completion event, as NT does when I/O starts. */
+static NTSTATUS setup_async(IO_IRP *x, const struct np_request *req, IO_FILE *file)
+{
+    const struct np_args_io *a = &req->args.io;
+    if (a->async_flags & ~(NP_ASYNC_APC | NP_ASYNC_NO_PORT))
+        return STATUS_INVALID_PARAMETER;
+    if (a->event) {
+        NTSTATUS status = ob_reference_by_handle(x->thread->process, a->event,
+                                                 &ke_event_type, &x->event, NULL, NULL);
+        if (!NT_SUCCESS(status))
+            return status;
+        KeClearObject(x->event->type->dispatcher(x->event));
+    }
+    x->async = true;
+    x->async_flags = a->async_flags;
+    x->cookie = a->cookie;
+    if (!(file->completion_modes & 2 /* FILE_SKIP_SET_EVENT_ON_HANDLE */))
+        KeClearObject(&file->event);
+    return STATUS_SUCCESS;
+}
+
 static void dispatch_file_op(PETHREAD thread, const struct np_request *req,
                              void *payload, uint32_t len)
 {
@@ -283,6 +326,12 @@ static void dispatch_file_op(PETHREAD thread, const struct np_request *req,
     };
     IO_IRP *x = new_irp(thread, req, major_of[req->op], payload, len);
     bool out_ok = x != NULL;
+    if (x && (req->flags & NP_F_ASYNC) && !NT_SUCCESS(status = setup_async(x, req, file))) {
+        x->file = file;
+        x->irp.IoStatus.Status = status;
+        IoCompleteRequest(&x->irp, IO_NO_INCREMENT);
+        return;
+    }
     if (x) {
         x->file = file; /* takes over our reference */
         uint32_t out = req->out_len;
@@ -353,6 +402,35 @@ static void dispatch_file_op(PETHREAD thread, const struct np_request *req,
 }
 
 /* ---- Requests that are not IRPs ------------------------------------------ */
+
+static void dispatch_event_set(PETHREAD thread, const struct np_request *req)
+{
+    LONG previous = 0;
+    NTSTATUS status = ke_event_action(thread->process, req->handle,
+                                      req->args.event.action, &previous);
+    reply_now(thread, req, status, 0, (uint64_t)previous);
+}
+
+static void dispatch_create_event(PETHREAD thread, const struct np_request *req)
+{
+    const struct np_args_event *a = &req->args.event;
+    ULONG handle = 0;
+    NTSTATUS status = (a->attributes & ~(ULONG)OBJ_INHERIT)
+                          ? STATUS_INVALID_PARAMETER
+                          : ke_create_event(thread->process, a->manual_reset != 0,
+                                            a->initial_state != 0, a->attributes, &handle);
+    reply_now(thread, req, status, handle, 0);
+}
+
+static void dispatch_create_port(PETHREAD thread, const struct np_request *req)
+{
+    ULONG handle = 0;
+    NTSTATUS status = (req->args.port.attributes & ~(ULONG)OBJ_INHERIT)
+                          ? STATUS_INVALID_PARAMETER
+                          : io_create_port(thread->process, req->args.port.concurrency,
+                                           req->args.port.attributes, &handle);
+    reply_now(thread, req, status, handle, 0);
+}
 
 static void dispatch_close(PETHREAD thread, const struct np_request *req)
 {
@@ -425,6 +503,8 @@ void io_dispatch_request(PETHREAD thread, const struct np_request *req,
     switch (req->op) {
     case NP_OP_HELLO:
         free(payload);
+        if (req->args.hello.flags & NP_HELLO_COMPLETION_CHANNEL)
+            thread->process->completion_thread = thread;
         reply_now(thread, req, STATUS_SUCCESS, (ULONG)thread->process->pid,
                   io_broker_instance_id);
         return;
@@ -455,6 +535,41 @@ void io_dispatch_request(PETHREAD thread, const struct np_request *req,
     case NP_OP_HANDLE_FLAGS:
         free(payload);
         dispatch_handle_info(thread, req);
+        return;
+    case NP_OP_ACK: /* no reply, ever */
+        free(payload);
+        io_ack(thread->process, req->args.ack.id);
+        return;
+    case NP_OP_CREATE_EVENT:
+        free(payload);
+        dispatch_create_event(thread, req);
+        return;
+    case NP_OP_EVENT_SET:
+        free(payload);
+        dispatch_event_set(thread, req);
+        return;
+    case NP_OP_WAIT:
+        ke_dispatch_wait(thread, req, payload, payload_len);
+        return;
+    case NP_OP_CREATE_PORT:
+        free(payload);
+        dispatch_create_port(thread, req);
+        return;
+    case NP_OP_SET_COMPLETION:
+        free(payload);
+        io_dispatch_set_completion(thread, req);
+        return;
+    case NP_OP_PORT_REMOVE:
+        free(payload);
+        io_dispatch_port_remove(thread, req);
+        return;
+    case NP_OP_PORT_POST:
+        free(payload);
+        io_dispatch_port_post(thread, req);
+        return;
+    case NP_OP_CANCEL:
+        free(payload);
+        io_dispatch_cancel(thread, req);
         return;
     default:
         free(payload);

@@ -17,8 +17,13 @@
 
 typedef struct _OB_HEADER OB_HEADER;
 
+struct _KE_DISPATCHER;
+
 typedef struct _OB_TYPE {
     const char *name;
+    /* Waitable objects: where their dispatcher header is (NULL: not
+     * waitable). */
+    struct _KE_DISPATCHER *(*dispatcher)(OB_HEADER *object);
     void (*last_handle_closed)(OB_HEADER *object, PEPROCESS process);
     void (*delete_object)(OB_HEADER *object);
 } OB_TYPE;

@@ -52,7 +52,9 @@ enum np_op {
     NP_OP_CLOSE = 9,
     NP_OP_DUPLICATE = 10,
     NP_OP_PROCESS_SESSION = 11,  /* ProcessIdToSessionId */
-    NP_OP_CANCEL = 12,           /* reserved for CancelIo/CancelIoEx */
+    NP_OP_CANCEL = 12,           /* CancelIo/CancelIoEx: handle = file;
+                                    args.cancel; STATUS_NOT_FOUND if nothing
+                                    matched */
     NP_OP_HELLO = 13,            /* first request on a channel: reply.information
                                     = broker instance id, reply.handle = the
                                     caller's pid as the broker sees it */
@@ -61,7 +63,32 @@ enum np_op {
                                     the call; then the bits in args.handle_flags
                                     .mask take their values from .flags
                                     (mask 0: a query) */
-    NP_OP_MAX
+
+    /* Overlapped I/O, events, waits and completion ports (40-59).
+     * (20-29: directory and monitor ops; 30-39: diagnostics.) */
+    NP_OP_ACK = 40,           /* no reply.  The library has written the results
+                                 of async request args.ack.id into the caller's
+                                 memory: now set its event / the file's event,
+                                 queue its completion packet, queue its APC. */
+    NP_OP_CREATE_EVENT = 41,  /* args.event; reply.handle */
+    NP_OP_EVENT_SET = 42,     /* handle; args.event.action; reply.information =
+                                 the previous state */
+    NP_OP_WAIT = 43,          /* payload: uint32 handles[args.wait.count];
+                                 reply.status: STATUS_WAIT_0 + i, STATUS_TIMEOUT,
+                                 STATUS_USER_APC (payload: uint64 request ids
+                                 whose completion routines are now due) */
+    NP_OP_CREATE_PORT = 44,   /* args.port.concurrency; reply.handle */
+    NP_OP_SET_COMPLETION = 45,/* handle = file; args.completion: associate it
+                                 with a port and key, and/or set its
+                                 FILE_SKIP_* notification modes */
+    NP_OP_PORT_REMOVE = 46,   /* handle = port; args.port: max entries, timeout,
+                                 alertable; reply payload: struct np_packet[]
+                                 (information = count); STATUS_TIMEOUT,
+                                 STATUS_ABANDONED_WAIT_0 (port closed),
+                                 STATUS_USER_APC (as NP_OP_WAIT) */
+    NP_OP_PORT_POST = 47,     /* handle = port; args.port: key, cookie, status,
+                                 information */
+    NP_OP_MAX = 64
 };
 
 enum np_reply_kind {
@@ -69,7 +96,16 @@ enum np_reply_kind {
     NP_REPLY_PENDING = 2, /* an async request pended; its final reply follows */
 };
 
-#define NP_F_ASYNC 0x0001u /* the caller does not wait: tell it at once if it pends */
+/* The request carries an OVERLAPPED (or a completion routine): if its IRP
+ * pends, the broker answers NP_REPLY_PENDING at once and sends the final
+ * reply later on the process's completion channel (see NP_HELLO_*).  If it
+ * completes at once, the final reply comes as usual.  Either way, unless it
+ * failed at once, the library acknowledges it (NP_OP_ACK) after writing the
+ * results, and only then are events set and packets queued. */
+#define NP_F_ASYNC 0x0001u
+
+/* NP_OP_HELLO flags (args.hello.flags). */
+#define NP_HELLO_COMPLETION_CHANNEL 0x0001u /* deliver async completions here */
 
 /* Arguments of each operation; unused fields are zero. */
 struct np_args_create_pipe {
@@ -101,6 +137,75 @@ struct np_args_io {
     uint32_t code;  /* FSCTL code, or FILE_INFORMATION_CLASS */
     uint32_t key;
     int64_t offset;
+    /* NP_F_ASYNC requests: */
+    uint32_t event;  /* a handle to an event to set on completion, or 0 */
+    uint32_t async_flags; /* NP_ASYNC_* */
+    uint64_t cookie; /* the caller's OVERLAPPED pointer, opaque here; it
+                        comes back in completion packets and selects the
+                        operation for CancelIoEx */
+};
+
+#define NP_ASYNC_APC 0x1u     /* queue a user APC (a completion routine) to the
+                                 issuing thread when the result is written */
+#define NP_ASYNC_NO_PORT 0x2u /* no completion packet (hEvent's low bit set) */
+
+struct np_args_hello {
+    uint32_t flags; /* NP_HELLO_* */
+};
+
+struct np_args_ack {
+    uint64_t id; /* the async request whose results the library wrote */
+};
+
+struct np_args_event {
+    uint32_t manual_reset;
+    uint32_t initial_state;
+    uint32_t attributes; /* OBJ_INHERIT */
+    uint32_t action;     /* NP_OP_EVENT_SET: 0 set, 1 reset, 2 pulse */
+};
+
+struct np_args_wait {
+    uint32_t count;     /* handles in the payload, 0..64 */
+    uint32_t wait_all;
+    uint32_t alertable;
+    uint32_t timeout_ms; /* 0xFFFFFFFF: forever */
+};
+
+struct np_args_port {
+    uint32_t concurrency; /* CREATE_PORT */
+    uint32_t max_entries; /* PORT_REMOVE: 1..? */
+    uint32_t timeout_ms;  /* PORT_REMOVE: 0xFFFFFFFF forever */
+    uint32_t alertable;   /* PORT_REMOVE */
+    uint64_t key;         /* PORT_POST */
+    uint64_t cookie;      /* PORT_POST: the OVERLAPPED pointer */
+    uint64_t information; /* PORT_POST: bytes transferred */
+    int32_t status;       /* PORT_POST */
+    uint32_t attributes;  /* CREATE_PORT: OBJ_INHERIT */
+};
+
+#define NP_COMPLETION_SET_PORT 0x1u  /* args.completion.port/key are set */
+#define NP_COMPLETION_SET_MODES 0x2u /* args.completion.modes is set */
+struct np_args_completion {
+    uint32_t what;  /* NP_COMPLETION_SET_* */
+    uint32_t port;  /* a port handle */
+    uint64_t key;
+    uint32_t modes; /* FILE_SKIP_COMPLETION_PORT_ON_SUCCESS 1,
+                       FILE_SKIP_SET_EVENT_ON_HANDLE 2 */
+};
+
+struct np_args_cancel {
+    uint32_t only_this_thread; /* CancelIo: the calling thread's I/O only */
+    uint32_t match_cookie;     /* CancelIoEx with an OVERLAPPED */
+    uint64_t cookie;
+};
+
+/* One completion packet (NP_OP_PORT_REMOVE reply payload). */
+struct np_packet {
+    uint64_t key;
+    uint64_t cookie;
+    uint64_t information;
+    int32_t status;
+    uint32_t reserved;
 };
 
 struct np_args_duplicate {
@@ -125,6 +230,13 @@ union np_args {
     struct np_args_duplicate duplicate;
     struct np_args_session session;
     struct np_args_handle_flags handle_flags;
+    struct np_args_hello hello;
+    struct np_args_ack ack;
+    struct np_args_event event;
+    struct np_args_wait wait;
+    struct np_args_port port;
+    struct np_args_completion completion;
+    struct np_args_cancel cancel;
     uint8_t raw[64];
 };
 
@@ -166,5 +278,6 @@ _Static_assert(sizeof(union np_args) == 64, "args are 64 bytes");
 _Static_assert(sizeof(struct np_request) == 96, "request header layout");
 _Static_assert(sizeof(struct np_reply) == 40, "reply header layout");
 _Static_assert(sizeof(struct np_cont) == 16, "continuation header layout");
+_Static_assert(sizeof(struct np_packet) == 32, "packet layout");
 
 #endif /* NPIPE_PROTO_H */

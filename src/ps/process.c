@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "io/io.h"
+#include "ke/ke.h"
 #include "ob/ob.h"
 
 static LIST_ENTRY live_processes;
@@ -55,6 +56,7 @@ NTSTATUS ps_create_process(pid_t pid, uid_t uid, gid_t gid, int pidfd,
     p->gid = gid;
     p->pidfd = pidfd;
     InitializeListHead(&p->threads);
+    InitializeListHead(&p->asyncs);
     InsertTailList(&live_processes, &p->link);
     live_count++;
     *out = p;
@@ -91,6 +93,7 @@ void ps_terminate_process(PEPROCESS process)
         PETHREAD t = CONTAINING_RECORD(process->threads.Flink, ETHREAD, link);
         ps_terminate_thread(t); /* removes it from the list */
     }
+    io_free_process_asyncs(process);
     ob_close_all_handles(process);
     if (process->pidfd >= 0) {
         close(process->pidfd);
@@ -121,6 +124,7 @@ PETHREAD ps_create_thread(PEPROCESS process, struct channel *channel)
     t->process = process;
     t->channel = channel;
     InitializeListHead(&t->irps);
+    InitializeListHead(&t->apcs);
     ps_reference_process(process);
     InsertTailList(&process->threads, &t->link);
     return t;
@@ -132,6 +136,7 @@ void ps_dereference_thread(PETHREAD thread)
 {
     if (--thread->refs > 0)
         return;
+    ke_free_thread_apcs(thread);
     ps_dereference_process(thread->process);
     free(thread);
 }
@@ -145,6 +150,8 @@ void ps_terminate_thread(PETHREAD thread)
     thread->terminated = true;
     thread->channel = NULL;
     RemoveEntryList(&thread->link);
+    if (thread->process->completion_thread == thread)
+        thread->process->completion_thread = NULL;
     ps_reference_thread(thread);
     io_cancel_thread_irps(thread);
     ps_dereference_thread(thread); /* ours */

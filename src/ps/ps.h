@@ -33,6 +33,9 @@ typedef struct _EPROCESS {
     LIST_ENTRY threads; /* ETHREAD.link */
     struct ob_handle_table *handles;
     ULONG pending_irps; /* for the per-process limit */
+    struct _ETHREAD *completion_thread; /* where async completions go */
+    LIST_ENTRY asyncs;  /* completed async requests awaiting NP_OP_ACK */
+    ULONG async_count;
 } EPROCESS;
 
 typedef struct _ETHREAD {
@@ -42,6 +45,8 @@ typedef struct _ETHREAD {
     bool terminated;
     LIST_ENTRY link;      /* in EPROCESS.threads */
     LIST_ENTRY irps;      /* IRPs issued by this thread and not yet completed */
+    LIST_ENTRY apcs;      /* user APCs due: completion routines to run */
+    PIRP alertable_wait;  /* the alertable wait this thread is in, if any */
 } ETHREAD;
 
 /* The session of a live process: its Linux audit session, with "unset"
