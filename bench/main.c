@@ -405,6 +405,18 @@ static double row_value(const struct row *rw, int p, int t)
     return NAN;
 }
 
+/* Why a row has no figure for transport t although nothing failed. */
+static const char *row_note(const struct row *rw, int p, int t)
+{
+    int ji = rw->job ? job_index(rw->job) : -1;
+    if (ji < 0)
+        return NULL;
+    for (int i = 0; i < cells[p][ji][t].nruns; i++)
+        if (cells[p][ji][t].r[i].skipped)
+            return cells[p][ji][t].r[i].error;
+    return NULL;
+}
+
 /* ---- the human table ------------------------------------------------------ */
 
 static void fmt_num(char *out, size_t size, double v)
@@ -563,7 +575,9 @@ static void print_table(FILE *f)
             for (int t = 0; t < TR_COUNT; t++)
                 for (int i = 0; i < cells[p][j][t].nruns; i++)
                     if (!cells[p][j][t].r[i].ok)
-                        fprintf(f, "FAILED %s %s %s rep %d: %s\n", phase_name[p], jobs[j].id,
+                        fprintf(f, "%s %s %s %s rep %d: %s\n",
+                                cells[p][j][t].r[i].skipped ? "NOT MEASURED" : "FAILED",
+                                phase_name[p], jobs[j].id,
                                 transport_get((enum tr_id)t)->name, i + 1,
                                 cells[p][j][t].r[i].error);
         for (int t = 0; t < TR_COUNT; t++)
@@ -769,6 +783,13 @@ static void print_json(FILE *f)
             jnum(f, raw);
             fputs(", \"ratio\": ", f);
             jnum(f, (isnan(np) || isnan(raw) || raw == 0) ? NAN : np / raw);
+            const char *note = phase_info[p].ran ? row_note(rw, p, TR_RAW) : NULL;
+            if (!note && phase_info[p].ran)
+                note = row_note(rw, p, TR_NPIPE);
+            if (note) {
+                fputs(", \"note\": ", f);
+                jstr(f, note);
+            }
             fputs("}", f);
         }
         fputs("}", f);
@@ -853,6 +874,7 @@ static void print_json(FILE *f)
                             transport_get((enum tr_id)t)->name, i + 1, r->ok ? "true" : "false");
                     first = false;
                     jstr(f, r->ok ? NULL : r->error);
+                    fprintf(f, ", \"skipped\": %s", r->skipped ? "true" : "false");
                     fprintf(f, ", \"value\": ");
                     jnum(f, run_value(&jobs[j], r));
                     fprintf(f, ", \"unit\": \"%s\", \"buffer_bytes\": %zu", run_unit(&jobs[j]),
@@ -1006,6 +1028,35 @@ static void run_phase(int p, struct shared *sh)
                          (int)getpid(), seq);
                 snprintf(s->sock_path, sizeof s->sock_path, "%.90s/raw-%u", tmpdir, seq);
                 struct run_result *r = &c->r[c->nruns++];
+                /* A SEQPACKET message must fit in the sender's buffer; without
+                 * SO_SNDBUFFORCE that is capped by net.core.wmem_max (the
+                 * kernel doubles the value and keeps 32 bytes). */
+                long cap = raw_buffers.wmem_max < (long)s->buf_size ? raw_buffers.wmem_max
+                                                                     : (long)s->buf_size;
+                if (t == TR_RAW && jb->mode == MODE_MESSAGE && !raw_buffers.force &&
+                    2 * cap - 32 < (long)jb->msg) {
+                    memset(r, 0, sizeof *r);
+                    r->skipped = true;
+                    snprintf(r->error, sizeof r->error,
+                             "raw SEQPACKET cannot carry %zu-byte messages here: not allowed "
+                             "SO_SNDBUFFORCE (not root) and net.core.wmem_max is %ld",
+                             jb->msg, raw_buffers.wmem_max);
+                    continue;
+                }
+                /* A broker that died takes the rest with it: start another. */
+                if (t == TR_NPIPE && broker > 0 && !opt.broker_sock &&
+                    waitpid(broker, NULL, WNOHANG) == broker) {
+                    progress("%s: npiped died; starting another", phase_name[p]);
+                    current_broker = 0;
+                    err[0] = 0;
+                    broker = phase_broker(p, err);
+                    if (broker < 0)
+                        broker = 0;
+                    user0 = sys0 = 0;
+                    if (broker > 0)
+                        proc_stat_cpu_split(broker, &user0, &sys0);
+                    phase_info[p].restarts++;
+                }
                 if (t == TR_NPIPE && broker <= 0 && !opt.broker_sock) {
                     r->ok = false;
                     snprintf(r->error, sizeof r->error, "no broker");
@@ -1016,20 +1067,6 @@ static void run_phase(int p, struct shared *sh)
                     failures++;
                     progress("%s %s %s: FAILED: %s", phase_name[p], jb->id,
                              transport_get(t)->name, r->error);
-                    /* A broker that died takes the rest with it: start another. */
-                    if (t == TR_NPIPE && broker > 0 && !opt.broker_sock &&
-                        waitpid(broker, NULL, WNOHANG) == broker) {
-                        progress("%s: npiped died; starting another", phase_name[p]);
-                        current_broker = 0;
-                        err[0] = 0;
-                        broker = phase_broker(p, err);
-                        if (broker < 0)
-                            broker = 0;
-                        user0 = sys0 = 0;
-                        if (broker > 0)
-                            proc_stat_cpu_split(broker, &user0, &sys0);
-                        phase_info[p].restarts++;
-                    }
                 } else if (jb->wl == WL_PINGPONG || jb->wl == WL_TRANSACT) {
                     add_samples(c, sh);
                 }
@@ -1040,10 +1077,14 @@ static void run_phase(int p, struct shared *sh)
     }
     if (broker > 0) {
         double user1, sys1;
-        proc_stat_cpu_split(broker, &user1, &sys1);
-        phase_info[p].broker_stat_user = user1 - user0;
-        phase_info[p].broker_stat_sys = sys1 - sys0;
-        phase_info[p].broker_stat_cpu = (user1 - user0) + (sys1 - sys0);
+        if (proc_stat_cpu_split(broker, &user1, &sys1) == 0) {
+            phase_info[p].broker_stat_user = user1 - user0;
+            phase_info[p].broker_stat_sys = sys1 - sys0;
+            phase_info[p].broker_stat_cpu = (user1 - user0) + (sys1 - sys0);
+        } else {
+            phase_info[p].broker_stat_user = phase_info[p].broker_stat_sys = NAN;
+            phase_info[p].broker_stat_cpu = NAN;
+        }
         phase_info[p].broker_rss_end_kb = (double)proc_rss_kb(broker);
         if (!opt.broker_sock) {
             broker_stop(broker);
@@ -1216,8 +1257,11 @@ int main(int argc, char **argv)
         fprintf(stderr, "npipe-bench: cannot find npiped (set NPIPE_NPIPED or use --npiped)\n");
         return 2;
     }
-    if (npiped_path[0])
-        setenv("NPIPE_NPIPED", npiped_path, 1);
+    /* The library starts npiped by itself when nothing answers at
+     * $NPIPE_BROKER.  Here that would hide a broker that died behind a new
+     * one, unpinned and unmeasured: give the children a path that cannot
+     * be run, so such calls fail and the benchmark starts its own again. */
+    setenv("NPIPE_NPIPED", "/nonexistent/npipe-bench-starts-npiped-itself", 1);
 
     /* Room for 10,000 listening sockets and 256 pairs. */
     struct rlimit rl;

@@ -197,8 +197,8 @@ int run_once(const struct run_spec *s, struct shared *sh, pid_t broker,
     sh->max_samples = SHARED_MAX_SAMPLES;
     char *err = res->error;
     struct child srv = {0}, cli = {0};
-    const double setup_timeout = 60;
-    const double run_timeout = s->duration * 4 + 60;
+    const double setup_timeout = 30;
+    const double run_timeout = s->duration * 4 + 20;
 
     if (s->tr == TR_RAW)
         unlink(s->sock_path);

@@ -8,6 +8,7 @@
 
 struct run_result {
     bool ok;
+    bool skipped; /* not measurable here; error says why (not a failure) */
     char error[2 * BENCH_ERRLEN];
     struct side_result side[2];
     double broker_cpu; /* seconds of npiped CPU from go to done */

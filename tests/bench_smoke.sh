@@ -3,8 +3,10 @@
 #
 # Runs `npipe-bench --quick --json` and checks that it exits with 0 and that
 # every row of the table is in the JSON with a figure for npipe and for raw
-# sockets, unpinned and pinned.  It judges no figure: timing assertions
-# have no place in tests (docs/performance.md).
+# sockets, unpinned and pinned — or a note saying why the machine cannot
+# measure it (raw SEQPACKET cannot carry 1 MiB messages for a non-root user
+# when net.core.wmem_max is small).  It judges no figure: timing
+# assertions have no place in tests (docs/performance.md).
 set -u
 
 bench=${1:?usage: bench_smoke.sh BENCH_BINARY}
@@ -44,13 +46,18 @@ for rid in wanted:
         bad.append(f"{rid}: missing")
         continue
     for phase in ("unpinned", "pinned"):
+        cell = r.get(phase, {})
         for side in ("npipe", "raw", "ratio"):
-            v = r.get(phase, {}).get(side)
-            if not isinstance(v, (int, float)):
+            v = cell.get(side)
+            if isinstance(v, (int, float)):
+                continue
+            if cell.get("note"):
+                print(f"bench_smoke: {rid} {phase} {side}: not measured: {cell['note']}")
+            else:
                 bad.append(f"{rid}: no {phase} {side} figure")
 if bad:
     sys.exit("bench_smoke:\n  " + "\n  ".join(bad))
-print(f"bench_smoke: {len(wanted)} rows, each with npipe, raw and ratio, unpinned and pinned")
+print(f"bench_smoke: all {len(wanted)} rows present, unpinned and pinned")
 EOF
     exit $?
 fi
@@ -62,7 +69,8 @@ for id in $rows; do
     if [ -z "$line" ]; then
         echo "bench_smoke: row $id missing" >&2
         status=1
-    elif printf '%s\n' "$line" | grep -q null; then
+    elif printf '%s\n' "$line" | grep -q null &&
+         ! printf '%s\n' "$line" | grep -q '"note"'; then
         echo "bench_smoke: row $id has a missing figure: $line" >&2
         status=1
     fi
