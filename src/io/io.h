@@ -113,6 +113,7 @@ bool channel_send_reply(struct channel *channel, const struct np_reply *reply,
 /* The npfs device, registered by the driver's entry point. */
 NTSTATUS io_load_driver(PDRIVER_INITIALIZE entry, const char *name);
 void io_unload_drivers(void);
+void io_drain_irp_lookaside(void); /* at shutdown, for leak checkers */
 
 /* Limits (npiped options). */
 extern ULONG io_max_pending_per_process;

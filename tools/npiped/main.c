@@ -156,5 +156,6 @@ int main(int argc, char **argv)
         npiped_log(2, "stopping: failing pending operations and closing channels");
     transport_stop();
     io_unload_drivers();
+    io_drain_irp_lookaside();
     return rc;
 }
