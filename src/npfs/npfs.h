@@ -158,6 +158,9 @@ PNP_FCB NpFindFcb(PCUNICODE_STRING Name);
 DRIVER_INITIALIZE NpDriverEntry;
 PVOID NpRootDcbContext(void);
 
+/* read.c */
+NTSTATUS NpDecodeDataRequest(PIRP Irp, BOOLEAN Writing, PNP_CCB *Ccb, PULONG End);
+
 /* state.c: the instance state machine */
 VOID NpSetConnectedPipeState(PNP_CCB Ccb, PFILE_OBJECT ClientFileObject,
                              const NP_PEER *Client, PLIST_ENTRY Deferred);

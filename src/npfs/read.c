@@ -9,10 +9,18 @@
  */
 #include "npfs/npfs.h"
 
-/* The state checks reads and writes share; STATUS_SUCCESS to go ahead. */
-NTSTATUS NpCheckDataState(PNP_CCB Ccb, BOOLEAN Writing)
+/* What reads, writes and flushes check first: the file is a pipe end
+ * still attached to its instance, and the instance is in a state that
+ * moves data.  STATUS_SUCCESS to go ahead. */
+NTSTATUS NpDecodeDataRequest(PIRP Irp, BOOLEAN Writing, PNP_CCB *Ccb, PULONG End)
 {
-    switch (Ccb->NamedPipeState) {
+    PIO_STACK_LOCATION sp = IoGetCurrentIrpStackLocation(Irp);
+    CSHORT type = NpDecodeFileObject(sp->FileObject, (PVOID *)Ccb, End);
+    if (type == 0)
+        return STATUS_PIPE_DISCONNECTED;
+    if (type != NPFS_NTC_CCB)
+        return STATUS_INVALID_PARAMETER;
+    switch ((*Ccb)->NamedPipeState) {
     case FILE_PIPE_DISCONNECTED_STATE:
         return STATUS_PIPE_DISCONNECTED;
     case FILE_PIPE_LISTENING_STATE:
@@ -30,12 +38,7 @@ NTSTATUS NpFsdRead(PDEVICE_OBJECT DeviceObject, PIRP Irp)
     PIO_STACK_LOCATION sp = IoGetCurrentIrpStackLocation(Irp);
     PNP_CCB ccb;
     ULONG end;
-    CSHORT type = NpDecodeFileObject(sp->FileObject, (PVOID *)&ccb, &end);
-    if (type == 0)
-        return NpCompleteNow(Irp, STATUS_PIPE_DISCONNECTED, 0);
-    if (type != NPFS_NTC_CCB)
-        return NpCompleteNow(Irp, STATUS_INVALID_PARAMETER, 0);
-    NTSTATUS status = NpCheckDataState(ccb, FALSE);
+    NTSTATUS status = NpDecodeDataRequest(Irp, FALSE, &ccb, &end);
     if (!NT_SUCCESS(status))
         return NpCompleteNow(Irp, status, 0);
     PNP_DATA_QUEUE q = NpReadQueue(ccb, end);

@@ -8,20 +8,13 @@
  */
 #include "npfs/npfs.h"
 
-NTSTATUS NpCheckDataState(PNP_CCB Ccb, BOOLEAN Writing);
-
 NTSTATUS NpFsdWrite(PDEVICE_OBJECT DeviceObject, PIRP Irp)
 {
     (void)DeviceObject;
     PIO_STACK_LOCATION sp = IoGetCurrentIrpStackLocation(Irp);
     PNP_CCB ccb;
     ULONG end;
-    CSHORT type = NpDecodeFileObject(sp->FileObject, (PVOID *)&ccb, &end);
-    if (type == 0)
-        return NpCompleteNow(Irp, STATUS_PIPE_DISCONNECTED, 0);
-    if (type != NPFS_NTC_CCB)
-        return NpCompleteNow(Irp, STATUS_INVALID_PARAMETER, 0);
-    NTSTATUS status = NpCheckDataState(ccb, TRUE);
+    NTSTATUS status = NpDecodeDataRequest(Irp, TRUE, &ccb, &end);
     if (!NT_SUCCESS(status))
         return NpCompleteNow(Irp, status, 0);
     LIST_ENTRY deferred;
@@ -40,18 +33,12 @@ NTSTATUS NpFsdWrite(PDEVICE_OBJECT DeviceObject, PIRP Irp)
 NTSTATUS NpFsdFlushBuffers(PDEVICE_OBJECT DeviceObject, PIRP Irp)
 {
     (void)DeviceObject;
-    PIO_STACK_LOCATION sp = IoGetCurrentIrpStackLocation(Irp);
     PNP_CCB ccb;
     ULONG end;
-    CSHORT type = NpDecodeFileObject(sp->FileObject, (PVOID *)&ccb, &end);
-    if (type == 0)
-        return NpCompleteNow(Irp, STATUS_PIPE_DISCONNECTED, 0);
-    if (type != NPFS_NTC_CCB)
-        return NpCompleteNow(Irp, STATUS_INVALID_PARAMETER, 0);
     /* Unlike a write, a flush on a CLOSING pipe succeeds: the reader has
      * gone, and nothing of ours is left to wait for (Windows returns TRUE
      * to a server flushing after its client read everything and closed). */
-    NTSTATUS status = NpCheckDataState(ccb, FALSE);
+    NTSTATUS status = NpDecodeDataRequest(Irp, FALSE, &ccb, &end);
     if (!NT_SUCCESS(status))
         return NpCompleteNow(Irp, status, 0);
     PNP_DATA_QUEUE q = NpWriteQueue(ccb, end);
