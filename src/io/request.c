@@ -505,6 +505,8 @@ void io_dispatch_request(PETHREAD thread, const struct np_request *req,
         free(payload);
         if (req->args.hello.flags & NP_HELLO_COMPLETION_CHANNEL)
             thread->process->completion_thread = thread;
+        if (req->args.hello.flags & NP_HELLO_NEW_IMAGE)
+            ob_close_noninheritable_handles(thread->process);
         reply_now(thread, req, STATUS_SUCCESS, (ULONG)thread->process->pid,
                   io_broker_instance_id);
         return;

@@ -163,6 +163,14 @@ void ob_close_all_handles(PEPROCESS process)
             release_entry(process, &t->entries[i]);
 }
 
+void ob_close_noninheritable_handles(PEPROCESS process)
+{
+    struct ob_handle_table *t = process->handles;
+    for (ULONG i = 0; i < t->capacity; i++)
+        if (t->entries[i].object && !(t->entries[i].attributes & ATTR_INHERIT))
+            release_entry(process, &t->entries[i]);
+}
+
 ULONG ob_handle_count(PEPROCESS process) { return process->handles->used; }
 
 ACCESS_MASK ob_map_generic_file_access(ACCESS_MASK access)

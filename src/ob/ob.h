@@ -64,6 +64,8 @@ NTSTATUS ob_close_handle(PEPROCESS process, ULONG handle);
 NTSTATUS ob_handle_flags(PEPROCESS process, ULONG handle, ULONG mask,
                          ULONG flags, ULONG *before);
 void ob_close_all_handles(PEPROCESS process);
+/* After exec: the handles not marked inheritable go. */
+void ob_close_noninheritable_handles(PEPROCESS process);
 ULONG ob_handle_count(PEPROCESS process);
 
 /* Maps GENERIC_* rights to a file's specific rights. */

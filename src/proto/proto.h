@@ -106,6 +106,10 @@ enum np_reply_kind {
 
 /* NP_OP_HELLO flags (args.hello.flags). */
 #define NP_HELLO_COMPLETION_CHANNEL 0x0001u /* deliver async completions here */
+#define NP_HELLO_NEW_IMAGE 0x0002u /* the first hello of a library instance:
+                                      if the process exec'd, its handles
+                                      without OBJ_INHERIT close, as close-on-
+                                      exec fds do */
 
 /* Arguments of each operation; unused fields are zero. */
 struct np_args_create_pipe {
