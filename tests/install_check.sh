@@ -7,7 +7,9 @@ build=$1 src=$2 extra=${3:-}
 prefix=$(mktemp -d)
 trap 'rm -rf "$prefix"' EXIT
 cmake --install "$build" --prefix "$prefix" >/dev/null
-for f in include/npipe/windows.h include/npipe/ntifs.h bin/npiped; do
+for f in include/npipe/windows.h include/npipe/ntifs.h bin/npiped bin/npipe \
+         share/man/man1/npipe.1 share/man/man8/npiped.8 \
+         lib/systemd/system/npiped.service lib/systemd/system/npiped.socket; do
     [ -e "$prefix/$f" ] || { echo "missing after install: $f"; exit 1; }
 done
 pc=$(find "$prefix" -name npipe.pc | head -n1)

@@ -68,7 +68,17 @@ typedef DRIVER_INITIALIZE *PDRIVER_INITIALIZE;
 #define IRP_MN_USER_FS_REQUEST 0x00
 #define IRP_MN_KERNEL_CALL 0x04
 
+/* IRP_MJ_DIRECTORY_CONTROL minor functions. */
+#define IRP_MN_QUERY_DIRECTORY 0x01
+#define IRP_MN_NOTIFY_CHANGE_DIRECTORY 0x02
+
 #define SL_PENDING_RETURNED 0x01
+
+/* IO_STACK_LOCATION.Flags of IRP_MJ_DIRECTORY_CONTROL. */
+#define SL_RESTART_SCAN 0x01
+#define SL_RETURN_SINGLE_ENTRY 0x02
+#define SL_INDEX_SPECIFIED 0x04
+#define SL_WATCH_TREE 0x01
 
 #define IO_NO_INCREMENT 0
 #define IO_NAMED_PIPE_INCREMENT 2
@@ -248,6 +258,15 @@ typedef struct _IO_STACK_LOCATION {
         } QueryDirectory;
         struct {
             ULONG Length;
+            ULONG CompletionFilter;
+        } NotifyDirectory;
+        struct {
+            ULONG Length;
+            ULONG CompletionFilter;
+            DIRECTORY_NOTIFY_INFORMATION_CLASS DirectoryNotifyInformationClass;
+        } NotifyDirectoryEx;
+        struct {
+            ULONG Length;
             FILE_INFORMATION_CLASS FileInformationClass;
         } QueryFile;
         struct {
@@ -325,6 +344,15 @@ NTSTATUS IoGetRequestorSessionId(PIRP Irp, PULONG pSessionId);
 PEPROCESS IoThreadToProcess(PETHREAD Thread);
 HANDLE PsGetProcessId(PEPROCESS Process);
 ULONG PsGetProcessSessionId(PEPROCESS Process);
+
+/* Pool quota: the broker charges a process's user (see ps/quota.h). */
+typedef ULONG POOL_TYPE;
+#define NonPagedPool 0
+PEPROCESS PsGetCurrentProcess(void);
+NTSTATUS PsChargeProcessPoolQuota(PEPROCESS Process, POOL_TYPE PoolType,
+                                  ULONG_PTR Amount);
+VOID PsReturnProcessPoolQuota(PEPROCESS Process, POOL_TYPE PoolType,
+                              ULONG_PTR Amount);
 
 PVOID ExAllocatePoolZero(ULONG PoolType, SIZE_T NumberOfBytes, ULONG Tag);
 VOID ExFreePoolWithTag(PVOID P, ULONG Tag);

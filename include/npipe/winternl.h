@@ -92,6 +92,7 @@ typedef enum _FILE_INFORMATION_CLASS {
     FileEaInformation = 7,
     FileAccessInformation = 8,
     FileNameInformation = 9,
+    FileNamesInformation = 12,
     FilePositionInformation = 14,
     FileModeInformation = 16,
     FileAlignmentInformation = 17,
@@ -219,6 +220,192 @@ typedef ULONG DEVICE_TYPE;
 #define FSCTL_PIPE_SET_HANDLE_ATTRIBUTE CTL_CODE(FILE_DEVICE_NAMED_PIPE, 15, METHOD_BUFFERED, FILE_ANY_ACCESS)
 #define FSCTL_PIPE_FLUSH CTL_CODE(FILE_DEVICE_NAMED_PIPE, 16, METHOD_BUFFERED, FILE_WRITE_ACCESS)
 
+
+/* ---- Directories -------------------------------------------------------
+ * The pipe root, \\.\pipe\ (\Device\NamedPipe\), is a directory whose
+ * entries are the pipes: NtQueryDirectoryFile lists them as Windows' npfs
+ * does, with EndOfFile = the pipe's current instances and AllocationSize =
+ * its maximum instances (0xFFFFFFFF: unlimited), no times, and
+ * FILE_ATTRIBUTE_NORMAL.  Names are relative to the root ("foo", not
+ * "\foo"); entries come in the order the pipes were created. */
+typedef struct _FILE_DIRECTORY_INFORMATION {
+    ULONG NextEntryOffset; /* bytes to the next entry; 0 in the last */
+    ULONG FileIndex;
+    LARGE_INTEGER CreationTime;
+    LARGE_INTEGER LastAccessTime;
+    LARGE_INTEGER LastWriteTime;
+    LARGE_INTEGER ChangeTime;
+    LARGE_INTEGER EndOfFile;      /* a pipe: its current instances */
+    LARGE_INTEGER AllocationSize; /* a pipe: its maximum instances */
+    ULONG FileAttributes;
+    ULONG FileNameLength; /* bytes */
+    WCHAR FileName[1];
+} FILE_DIRECTORY_INFORMATION, *PFILE_DIRECTORY_INFORMATION;
+
+typedef struct _FILE_FULL_DIR_INFORMATION {
+    ULONG NextEntryOffset;
+    ULONG FileIndex;
+    LARGE_INTEGER CreationTime;
+    LARGE_INTEGER LastAccessTime;
+    LARGE_INTEGER LastWriteTime;
+    LARGE_INTEGER ChangeTime;
+    LARGE_INTEGER EndOfFile;
+    LARGE_INTEGER AllocationSize;
+    ULONG FileAttributes;
+    ULONG FileNameLength;
+    ULONG EaSize;
+    WCHAR FileName[1];
+} FILE_FULL_DIR_INFORMATION, *PFILE_FULL_DIR_INFORMATION;
+
+typedef struct _FILE_BOTH_DIR_INFORMATION {
+    ULONG NextEntryOffset;
+    ULONG FileIndex;
+    LARGE_INTEGER CreationTime;
+    LARGE_INTEGER LastAccessTime;
+    LARGE_INTEGER LastWriteTime;
+    LARGE_INTEGER ChangeTime;
+    LARGE_INTEGER EndOfFile;
+    LARGE_INTEGER AllocationSize;
+    ULONG FileAttributes;
+    ULONG FileNameLength;
+    ULONG EaSize;
+    CCHAR ShortNameLength;
+    WCHAR ShortName[12];
+    WCHAR FileName[1];
+} FILE_BOTH_DIR_INFORMATION, *PFILE_BOTH_DIR_INFORMATION;
+
+typedef struct _FILE_NAMES_INFORMATION {
+    ULONG NextEntryOffset;
+    ULONG FileIndex;
+    ULONG FileNameLength;
+    WCHAR FileName[1];
+} FILE_NAMES_INFORMATION, *PFILE_NAMES_INFORMATION;
+
+_Static_assert(offsetof(FILE_DIRECTORY_INFORMATION, FileName) == 64, "Windows layout");
+_Static_assert(offsetof(FILE_FULL_DIR_INFORMATION, FileName) == 68, "Windows layout");
+_Static_assert(offsetof(FILE_BOTH_DIR_INFORMATION, FileName) == 94, "Windows layout");
+_Static_assert(offsetof(FILE_NAMES_INFORMATION, FileName) == 12, "Windows layout");
+
+/* Change notification on a directory (NtNotifyChangeDirectoryFile[Ex]). */
+typedef enum _DIRECTORY_NOTIFY_INFORMATION_CLASS {
+    DirectoryNotifyInformation = 1,
+    DirectoryNotifyExtendedInformation = 2
+} DIRECTORY_NOTIFY_INFORMATION_CLASS,
+    *PDIRECTORY_NOTIFY_INFORMATION_CLASS;
+
+#define FILE_NOTIFY_CHANGE_FILE_NAME 0x00000001
+#define FILE_NOTIFY_CHANGE_DIR_NAME 0x00000002
+#define FILE_NOTIFY_CHANGE_ATTRIBUTES 0x00000004
+#define FILE_NOTIFY_CHANGE_SIZE 0x00000008
+#define FILE_NOTIFY_CHANGE_LAST_WRITE 0x00000010
+#define FILE_NOTIFY_CHANGE_LAST_ACCESS 0x00000020
+#define FILE_NOTIFY_CHANGE_CREATION 0x00000040
+#define FILE_NOTIFY_CHANGE_EA 0x00000080
+#define FILE_NOTIFY_CHANGE_SECURITY 0x00000100
+#define FILE_NOTIFY_CHANGE_STREAM_NAME 0x00000200
+#define FILE_NOTIFY_CHANGE_STREAM_SIZE 0x00000400
+#define FILE_NOTIFY_CHANGE_STREAM_WRITE 0x00000800
+#define FILE_NOTIFY_VALID_MASK 0x00000FFF
+
+#define FILE_ACTION_ADDED 0x00000001
+#define FILE_ACTION_REMOVED 0x00000002
+#define FILE_ACTION_MODIFIED 0x00000003
+#define FILE_ACTION_RENAMED_OLD_NAME 0x00000004
+#define FILE_ACTION_RENAMED_NEW_NAME 0x00000005
+
+typedef struct _FILE_NOTIFY_INFORMATION {
+    ULONG NextEntryOffset;
+    ULONG Action;         /* FILE_ACTION_* */
+    ULONG FileNameLength; /* bytes */
+    WCHAR FileName[1];
+} FILE_NOTIFY_INFORMATION, *PFILE_NOTIFY_INFORMATION;
+
+/* ---- npipe's own directory classes ----------------------------------------
+ * Not in Windows; values far from Windows' own.  See docs/decisions.md.
+ *
+ * FileNpipePipeInformation (NtQueryDirectoryFile on the pipe root): one
+ * NPIPE_PIPE_INFORMATION per pipe, followed (at InstanceOffset) by one
+ * NPIPE_INSTANCE_INFORMATION per instance — its state and who is on each
+ * end, as npfs recorded them from IoGetRequestorProcessId /
+ * IoGetRequestorSessionId.  Another user's pipe is listed by name only
+ * (NPIPE_PIPE_DETAILS_HIDDEN) unless the caller is root.
+ *
+ * DirectoryNotifyNpipeInformation (NtNotifyChangeDirectoryFileEx on the
+ * pipe root): one NPIPE_PIPE_EVENT_INFORMATION per event on a pipe of the
+ * caller's user (every pipe, for root), from the first such call on the
+ * handle on; CompletionFilter must be nonzero and selects nothing more.
+ * If the caller falls behind, events are dropped and the next call
+ * returns STATUS_NOTIFY_ENUM_DIR with no data. */
+#define FileNpipePipeInformation ((FILE_INFORMATION_CLASS)0x4E50)
+#define DirectoryNotifyNpipeInformation ((DIRECTORY_NOTIFY_INFORMATION_CLASS)0x4E50)
+
+#define NPIPE_PIPE_DETAILS_HIDDEN 0x00000001 /* another user's: name only */
+
+typedef struct _NPIPE_PIPE_INFORMATION {
+    ULONG NextEntryOffset;
+    ULONG FileIndex;
+    ULONG Flags;                  /* NPIPE_PIPE_* */
+    ULONG OwnerUid;               /* the creator's uid; (ULONG)-1 if hidden */
+    ULONG NamedPipeType;          /* FILE_PIPE_BYTE_STREAM_TYPE / MESSAGE_TYPE */
+    ULONG NamedPipeConfiguration; /* FILE_PIPE_INBOUND / OUTBOUND / FULL_DUPLEX */
+    ULONG MaximumInstances;       /* 0xFFFFFFFF: unlimited */
+    ULONG CurrentInstances;
+    ULONG InstanceCount;          /* NPIPE_INSTANCE_INFORMATION entries */
+    ULONG InstanceOffset;         /* from the start of this entry (8-aligned) */
+    ULONG Reserved;
+    ULONG FileNameLength;         /* bytes */
+    WCHAR FileName[1];
+} NPIPE_PIPE_INFORMATION, *PNPIPE_PIPE_INFORMATION;
+
+#define NPIPE_INSTANCE_SERVER_OPEN 0x00000001 /* the server end has a handle */
+#define NPIPE_INSTANCE_CLIENT_OPEN 0x00000002 /* the client end has a handle */
+#define NPIPE_INSTANCE_CLIENT_KNOWN 0x00000004 /* Client* are valid */
+
+typedef struct _NPIPE_INSTANCE_INFORMATION {
+    ULONG InstanceId;      /* unique among the broker's instances */
+    ULONG NamedPipeState;  /* FILE_PIPE_*_STATE */
+    ULONG Flags;           /* NPIPE_INSTANCE_* */
+    ULONG ServerProcessId;
+    ULONG ServerSessionId; /* (ULONG)-1 if unknown */
+    ULONG ClientProcessId; /* 0 without NPIPE_INSTANCE_CLIENT_KNOWN */
+    ULONG ClientSessionId;
+    ULONG InboundQuota;
+    ULONG OutboundQuota;
+    ULONG InboundBytes;    /* unread, client to server */
+    ULONG OutboundBytes;   /* unread, server to client */
+    ULONG Reserved;
+} NPIPE_INSTANCE_INFORMATION, *PNPIPE_INSTANCE_INFORMATION;
+
+#define NPIPE_PIPE_EVENT_CREATED 1      /* a server made an instance */
+#define NPIPE_PIPE_EVENT_OPENED 2       /* a client opened (and so connected) */
+#define NPIPE_PIPE_EVENT_CONNECTED 3    /* the server's ConnectNamedPipe succeeded */
+#define NPIPE_PIPE_EVENT_DISCONNECTED 4 /* the server disconnected its client */
+#define NPIPE_PIPE_EVENT_CLOSED 5       /* an end's last handle closed */
+
+typedef struct _NPIPE_PIPE_EVENT_INFORMATION {
+    ULONG NextEntryOffset;
+    ULONG Action;           /* NPIPE_PIPE_EVENT_* */
+    LARGE_INTEGER Time;     /* 100 ns units since 1601-01-01 UTC (FILETIME) */
+    ULONG ProcessId;        /* who did it (the requestor; for CLOSED, the
+                               process recorded for that end) */
+    ULONG SessionId;        /* (ULONG)-1 if unknown */
+    ULONG End;              /* FILE_PIPE_SERVER_END or FILE_PIPE_CLIENT_END */
+    ULONG NamedPipeState;   /* afterwards; 0 if the instance is gone */
+    ULONG CurrentInstances; /* afterwards */
+    ULONG MaximumInstances;
+    ULONG ServerProcessId;
+    ULONG ServerSessionId;
+    ULONG ClientProcessId;  /* 0 / (ULONG)-1 if no client is known */
+    ULONG ClientSessionId;
+    ULONG InstanceId;
+    ULONG FileNameLength;   /* bytes */
+    WCHAR FileName[1];
+} NPIPE_PIPE_EVENT_INFORMATION, *PNPIPE_PIPE_EVENT_INFORMATION;
+
+_Static_assert(offsetof(NPIPE_PIPE_INFORMATION, FileName) == 48, "npipe layout");
+_Static_assert(sizeof(NPIPE_INSTANCE_INFORMATION) == 48, "npipe layout");
+_Static_assert(offsetof(NPIPE_PIPE_EVENT_INFORMATION, FileName) == 64, "npipe layout");
+
 /* ---- The native calls -------------------------------------------------- */
 NTSTATUS NTAPI NtCreateNamedPipeFile(
     PHANDLE FileHandle, ACCESS_MASK DesiredAccess,
@@ -269,6 +456,28 @@ NTSTATUS NTAPI NtDuplicateObject(HANDLE SourceProcessHandle,
                                  ACCESS_MASK DesiredAccess,
                                  ULONG HandleAttributes, ULONG Options);
 ULONG NTAPI RtlNtStatusToDosError(NTSTATUS Status);
+/* Directories (the pipe root).  FileName: a pattern with * ? and the DOS
+ * wildcards < > " (FsRtlIsNameInExpression's), kept from the first call
+ * (or a RestartScan) on the handle; NULL matches everything. */
+NTSTATUS NTAPI NtQueryDirectoryFile(HANDLE FileHandle, HANDLE Event,
+                                    PIO_APC_ROUTINE ApcRoutine, PVOID ApcContext,
+                                    PIO_STATUS_BLOCK IoStatusBlock,
+                                    PVOID FileInformation, ULONG Length,
+                                    FILE_INFORMATION_CLASS FileInformationClass,
+                                    BOOLEAN ReturnSingleEntry,
+                                    PUNICODE_STRING FileName, BOOLEAN RestartScan);
+NTSTATUS NTAPI NtNotifyChangeDirectoryFile(HANDLE FileHandle, HANDLE Event,
+                                           PIO_APC_ROUTINE ApcRoutine,
+                                           PVOID ApcContext,
+                                           PIO_STATUS_BLOCK IoStatusBlock,
+                                           PVOID Buffer, ULONG Length,
+                                           ULONG CompletionFilter,
+                                           BOOLEAN WatchTree);
+NTSTATUS NTAPI NtNotifyChangeDirectoryFileEx(
+    HANDLE FileHandle, HANDLE Event, PIO_APC_ROUTINE ApcRoutine, PVOID ApcContext,
+    PIO_STATUS_BLOCK IoStatusBlock, PVOID Buffer, ULONG Length,
+    ULONG CompletionFilter, BOOLEAN WatchTree,
+    DIRECTORY_NOTIFY_INFORMATION_CLASS DirectoryNotifyInformationClass);
 
 /* npipe's own: the session of a process (ProcessIdToSessionId's source). */
 NTSTATUS NTAPI NpQueryProcessSession(ULONG ProcessId, PULONG SessionId);

@@ -43,7 +43,8 @@ static void free_async(IO_ASYNC *a)
 void io_complete_async(IO_IRP *x)
 {
     NTSTATUS status = x->irp.IoStatus.Status;
-    bool immediate = x->in_dispatch;
+    /* On a synchronous file the issuing thread is still waiting for this. */
+    bool immediate = x->in_dispatch || (x->file->fo.Flags & FO_SYNCHRONOUS_IO);
     PEPROCESS process = x->thread->process;
     PETHREAD to = immediate ? x->thread : process->completion_thread;
     if (to && !to->terminated && !(immediate && NT_ERROR(status))) {
@@ -95,7 +96,8 @@ void io_ack(PEPROCESS process, uint64_t id)
     IO_FILE *file = a->file;
     if (a->event)
         ke_set_event_object(a->event);
-    if (!(file->completion_modes & 2 /* FILE_SKIP_SET_EVENT_ON_HANDLE */))
+    /* The file's own event stands in for a missing event of the caller. */
+    if (!a->event && !(file->completion_modes & 2 /* FILE_SKIP_SET_EVENT_ON_HANDLE */))
         KeSignalObject(&file->event);
     bool skip_port = (a->flags & NP_ASYNC_NO_PORT) ||
                      (a->immediate && NT_SUCCESS(a->status) &&

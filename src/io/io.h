@@ -50,6 +50,7 @@ typedef struct io_irp {
     uint32_t in_len;
     uint8_t *out_buffer;  /* output; preceded by room for a reply header */
     uint32_t out_len;
+    uint32_t reply_capacity; /* the request's out_len: what the caller takes */
     NAMED_PIPE_CREATE_PARAMETERS create_pipe;
     IO_SECURITY_CONTEXT security;
     ACCESS_MASK granted;  /* create: the access the new handle gets */
@@ -60,6 +61,7 @@ typedef struct io_irp {
     OB_HEADER *event;     /* the caller's event (referenced), or NULL */
     uint32_t async_flags; /* NP_ASYNC_* */
     uint64_t cookie;      /* the caller's OVERLAPPED pointer */
+    uint64_t pool_charge; /* bytes charged to the requestor's user (ps/quota.h) */
 } IO_IRP;
 
 static inline IO_IRP *io_irp(PIRP irp) { return (IO_IRP *)irp; }
@@ -114,6 +116,12 @@ bool channel_send_reply(struct channel *channel, const struct np_reply *reply,
 NTSTATUS io_load_driver(PDRIVER_INITIALIZE entry, const char *name);
 void io_unload_drivers(void);
 void io_drain_irp_lookaside(void); /* at shutdown, for leak checkers */
+
+/* NP_OP_BROKER_STATS (stats.c).  The driver's part of the answer comes
+ * through this hook, which whoever loads the driver may set (npiped sets
+ * it to npfs's NpQueryCounters). */
+void io_dispatch_stats(PETHREAD thread, const struct np_request *req);
+extern void (*io_driver_counters)(ULONG *pipes, ULONG *instances);
 
 /* Limits (npiped options). */
 extern ULONG io_max_pending_per_process;

@@ -40,6 +40,7 @@ void io_drain_irp_lookaside(void)
     while (irp_lookaside_count)
         free(irp_lookaside[--irp_lookaside_count]);
 }
+#include "ps/quota.h"
 
 PIRP IoAllocateIrp(CCHAR StackSize, BOOLEAN ChargeQuota)
 {
@@ -69,6 +70,8 @@ static void io_release_irp(IO_IRP *x)
         ob_dereference_object(&x->file->header);
     if (x->event)
         ob_dereference_object(x->event);
+    if (x->pool_charge)
+        PsReturnProcessPoolQuota(x->thread->process, NonPagedPool, x->pool_charge);
     if (x->thread)
         ps_dereference_thread(x->thread);
     free(x->in_buffer);
@@ -105,8 +108,10 @@ VOID IoCompleteRequest(PIRP Irp, CCHAR PriorityBoost)
     x->completed = true;
     Irp->CancelRoutine = NULL;
     RemoveEntryList(&x->thread_link);
-    if (x->thread)
+    if (x->thread) {
         x->thread->process->pending_irps--;
+        ps_quota_return_irp(x->thread->process);
+    }
     io_finish_request(x);
     io_release_irp(x);
 }

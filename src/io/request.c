@@ -9,13 +9,16 @@
  * The reply of a request is sent when its IRP completes — at once, or long
  * after, when a pending IRP is completed by whatever event finishes it.
  */
+#include "ps/inherit.h"
 #include "io/io.h"
 
 #include <stdlib.h>
 #include <string.h>
 
+#include "ps/quota.h"
+
 uint64_t io_broker_instance_id;
-ULONG io_max_pending_per_process = 65536;
+ULONG io_max_pending_per_process = 4096;
 
 /* ---- Replies ------------------------------------------------------------- */
 
@@ -110,9 +113,16 @@ IO_IRP *io_new_request_irp(PETHREAD thread, const struct np_request *req)
 static IO_IRP *new_irp(PETHREAD thread, const struct np_request *req,
                        UCHAR major, void *payload, uint32_t payload_len)
 {
-    PIRP irp = IoAllocateIrp(1, FALSE);
-    if (!irp)
+    /* The process's and the user's limits on requests in flight; the
+     * callers answer STATUS_INSUFFICIENT_RESOURCES. */
+    if (thread->process->pending_irps >= io_max_pending_per_process ||
+        !NT_SUCCESS(ps_quota_charge_irp(thread->process)))
         return NULL;
+    PIRP irp = IoAllocateIrp(1, FALSE);
+    if (!irp) {
+        ps_quota_return_irp(thread->process);
+        return NULL;
+    }
     IO_IRP *x = io_irp(irp);
     x->thread = thread;
     ps_reference_thread(thread);
@@ -122,6 +132,7 @@ static IO_IRP *new_irp(PETHREAD thread, const struct np_request *req,
     x->flags = req->flags;
     x->in_buffer = payload;
     x->in_len = payload_len;
+    x->reply_capacity = req->out_len;
     IoGetCurrentIrpStackLocation(irp)->MajorFunction = major;
     InsertTailList(&thread->irps, &x->thread_link);
     thread->process->pending_irps++;
@@ -142,7 +153,9 @@ static void call_driver(IO_IRP *x)
     x->in_dispatch = true;
     NTSTATUS status = IoCallDriver(device, &x->irp);
     x->in_dispatch = false;
-    if (status == STATUS_PENDING && !x->completed && (x->flags & NP_F_ASYNC))
+    /* On a synchronous file the caller waits even with an OVERLAPPED. */
+    if (status == STATUS_PENDING && !x->completed && (x->flags & NP_F_ASYNC) &&
+        !(x->file->fo.Flags & FO_SYNCHRONOUS_IO))
         io_send_reply(x->thread, x->request_id, NP_REPLY_PENDING, STATUS_PENDING,
                    0, 0, NULL, 0);
     IoFreeIrp(&x->irp); /* our reference */
@@ -157,7 +170,8 @@ static NTSTATUS new_file(PDEVICE_OBJECT device, const UNICODE_STRING *name,
     if (!file)
         return STATUS_INSUFFICIENT_RESOURCES;
     ob_init_object(&file->header, &io_file_type);
-    KeInitializeDispatcher(&file->event, FALSE, FALSE);
+    /* Signaled from the start, as Windows' file objects are. */
+    KeInitializeDispatcher(&file->event, FALSE, TRUE);
     file->fo.Type = 5; /* IO_TYPE_FILE */
     file->fo.Size = (CSHORT)sizeof file->fo;
     file->fo.DeviceObject = device;
@@ -310,6 +324,9 @@ static void dispatch_file_op(PETHREAD thread, const struct np_request *req,
         status = STATUS_ACCESS_DENIED;
     else if (thread->process->pending_irps >= io_max_pending_per_process)
         status = STATUS_INSUFFICIENT_RESOURCES;
+    else /* the buffers this request makes the broker hold */
+        status = PsChargeProcessPoolQuota(thread->process, NonPagedPool,
+                                          (ULONG_PTR)len + req->out_len);
     if (!NT_SUCCESS(status)) {
         ob_dereference_object(object);
         free(payload);
@@ -326,6 +343,11 @@ static void dispatch_file_op(PETHREAD thread, const struct np_request *req,
     };
     IO_IRP *x = new_irp(thread, req, major_of[req->op], payload, len);
     bool out_ok = x != NULL;
+    if (!x)
+        PsReturnProcessPoolQuota(thread->process, NonPagedPool,
+                                 (ULONG_PTR)len + req->out_len);
+    else
+        x->pool_charge = len + req->out_len; /* returned with the buffers */
     if (x && (req->flags & NP_F_ASYNC) && !NT_SUCCESS(status = setup_async(x, req, file))) {
         x->file = file;
         x->irp.IoStatus.Status = status;
@@ -335,9 +357,12 @@ static void dispatch_file_op(PETHREAD thread, const struct np_request *req,
     if (x) {
         x->file = file; /* takes over our reference */
         uint32_t out = req->out_len;
-        if (req->op == NP_OP_FSCTL && (req->args.io.code & 3) == METHOD_BUFFERED &&
+        /* Every method but METHOD_NEITHER copies the input into the system
+         * buffer (npipe has no MDLs: the direct methods are buffered too),
+         * so it must hold the larger of the two. */
+        if (req->op == NP_OP_FSCTL && (req->args.io.code & 3) != METHOD_NEITHER &&
             len > out)
-            out = len; /* METHOD_BUFFERED: one buffer for input and output */
+            out = len;
         if (req->op == NP_OP_READ || req->op == NP_OP_FSCTL ||
             req->op == NP_OP_QUERY_INFO)
             out_ok = attach_output(x, out);
@@ -397,6 +422,93 @@ static void dispatch_file_op(PETHREAD thread, const struct np_request *req,
         break;
     default:
         break;
+    }
+    call_driver(x);
+}
+
+/* ---- Directory control --------------------------------------------------- */
+
+/* NtQueryDirectoryFile and NtNotifyChangeDirectoryFileEx: IRP_MJ_DIRECTORY_
+ * CONTROL on a directory handle (the pipe root).  The handle must grant
+ * FILE_LIST_DIRECTORY, as NT's I/O manager checks for both.  A query's
+ * FileName travels as the payload; the IRP owns it together with the
+ * UNICODE_STRING that the stack location points at. */
+static void dispatch_directory(PETHREAD thread, const struct np_request *req,
+                               void *payload, uint32_t len)
+{
+    const struct np_args_directory *a = &req->args.directory;
+    bool query = req->op == NP_OP_QUERY_DIRECTORY;
+    OB_HEADER *object = NULL;
+    ACCESS_MASK granted = 0;
+    NTSTATUS status = STATUS_SUCCESS;
+    if (req->flags & NP_F_ASYNC)
+        status = STATUS_NOT_SUPPORTED; /* overlapped directory I/O: not yet */
+    else if (len > NP_MAX_NAME_BYTES || (len & 1) || (len && !query))
+        status = STATUS_INVALID_PARAMETER;
+    else if (a->flags & ~(uint32_t)(NP_DIR_RESTART_SCAN | NP_DIR_SINGLE_ENTRY |
+                                    NP_DIR_INDEX | NP_DIR_NAME | NP_DIR_WATCH_TREE))
+        status = STATUS_INVALID_PARAMETER;
+    else
+        status = ob_reference_by_handle(thread->process, req->handle, &io_file_type,
+                                        &object, &granted, NULL);
+    if (NT_SUCCESS(status) && !(granted & 0x0001 /* FILE_LIST_DIRECTORY */))
+        status = STATUS_ACCESS_DENIED;
+    else if (NT_SUCCESS(status) &&
+             thread->process->pending_irps >= io_max_pending_per_process)
+        status = STATUS_INSUFFICIENT_RESOURCES;
+    UNICODE_STRING *name = NULL;
+    if (NT_SUCCESS(status) && query && (a->flags & NP_DIR_NAME)) {
+        name = malloc(sizeof *name + len + 2);
+        if (!name) {
+            status = STATUS_INSUFFICIENT_RESOURCES;
+        } else {
+            name->Buffer = (WCHAR *)(name + 1);
+            name->Length = name->MaximumLength = (USHORT)len;
+            if (len)
+                memcpy(name->Buffer, payload, len);
+        }
+    }
+    free(payload);
+    IO_IRP *x = NT_SUCCESS(status)
+                    ? new_irp(thread, req, IRP_MJ_DIRECTORY_CONTROL, name,
+                              name ? (uint32_t)(sizeof *name + len) : 0)
+                    : NULL;
+    if (!x) {
+        if (object)
+            ob_dereference_object(object);
+        free(name);
+        reply_now(thread, req, NT_SUCCESS(status) ? STATUS_INSUFFICIENT_RESOURCES
+                                                  : status, 0, 0);
+        return;
+    }
+    IO_FILE *file = CONTAINING_RECORD(object, IO_FILE, header);
+    x->file = file; /* takes over our reference */
+    if (!attach_output(x, req->out_len)) {
+        x->irp.IoStatus.Status = STATUS_INSUFFICIENT_RESOURCES;
+        IoCompleteRequest(&x->irp, IO_NO_INCREMENT);
+        return;
+    }
+    PIRP irp = &x->irp;
+    irp->UserBuffer = x->out_buffer;
+    irp->Tail.Overlay.OriginalFileObject = &file->fo;
+    PIO_STACK_LOCATION sp = IoGetCurrentIrpStackLocation(irp);
+    sp->FileObject = &file->fo;
+    if (query) {
+        sp->MinorFunction = IRP_MN_QUERY_DIRECTORY;
+        sp->Flags = (UCHAR)(((a->flags & NP_DIR_RESTART_SCAN) ? SL_RESTART_SCAN : 0) |
+                            ((a->flags & NP_DIR_SINGLE_ENTRY) ? SL_RETURN_SINGLE_ENTRY : 0) |
+                            ((a->flags & NP_DIR_INDEX) ? SL_INDEX_SPECIFIED : 0));
+        sp->Parameters.QueryDirectory.Length = req->out_len;
+        sp->Parameters.QueryDirectory.FileName = name;
+        sp->Parameters.QueryDirectory.FileInformationClass = a->info_class;
+        sp->Parameters.QueryDirectory.FileIndex = a->file_index;
+    } else {
+        sp->MinorFunction = IRP_MN_NOTIFY_CHANGE_DIRECTORY;
+        sp->Flags = (a->flags & NP_DIR_WATCH_TREE) ? SL_WATCH_TREE : 0;
+        sp->Parameters.NotifyDirectoryEx.Length = req->out_len;
+        sp->Parameters.NotifyDirectoryEx.CompletionFilter = a->completion_filter;
+        sp->Parameters.NotifyDirectoryEx.DirectoryNotifyInformationClass =
+            (DIRECTORY_NOTIFY_INFORMATION_CLASS)a->info_class;
     }
     call_driver(x);
 }
@@ -501,6 +613,10 @@ void io_dispatch_request(PETHREAD thread, const struct np_request *req,
                          void *payload, uint32_t payload_len)
 {
     switch (req->op) {
+    case NP_OP_INHERIT: /* CreateProcess's handle inheritance (ps/inherit.c) */
+        free(payload);
+        ps_dispatch_inherit(thread, req);
+        return;
     case NP_OP_HELLO:
         free(payload);
         if (req->args.hello.flags & NP_HELLO_COMPLETION_CHANNEL)
@@ -572,6 +688,14 @@ void io_dispatch_request(PETHREAD thread, const struct np_request *req,
     case NP_OP_CANCEL:
         free(payload);
         io_dispatch_cancel(thread, req);
+        return;
+    case NP_OP_QUERY_DIRECTORY:
+    case NP_OP_NOTIFY_DIRECTORY:
+        dispatch_directory(thread, req, payload, payload_len);
+        return;
+    case NP_OP_BROKER_STATS:
+        free(payload);
+        io_dispatch_stats(thread, req);
         return;
     default:
         free(payload);

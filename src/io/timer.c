@@ -46,9 +46,11 @@ BOOLEAN KeSetTimer(PKTIMER Timer, LARGE_INTEGER DueTime, PKDPC Dpc)
 {
     BOOLEAN was_set = KeCancelTimer(Timer);
     LONGLONG now = io_now_100ns();
-    LONGLONG due = DueTime.QuadPart < 0 ? now - DueTime.QuadPart : DueTime.QuadPart;
-    if (DueTime.QuadPart < 0 && due < now)
-        due = INT64_MAX; /* overflow: never */
+    LONGLONG due = DueTime.QuadPart;
+    /* Relative (negative): from now.  A client chooses the value, so the
+     * sum must not overflow (found by fuzz_requests): too far is never. */
+    if (DueTime.QuadPart < 0 && __builtin_sub_overflow(now, DueTime.QuadPart, &due))
+        due = INT64_MAX;
     Timer->DueTime = due;
     Timer->Dpc = Dpc;
     PLIST_ENTRY e = timer_list.Flink;

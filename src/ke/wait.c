@@ -27,10 +27,13 @@ BOOLEAN ke_deliver_apcs(PETHREAD thread, PIRP Irp)
 {
     if (IsListEmpty(&thread->apcs))
         return FALSE;
-    ULONG n = 0;
-    for (PLIST_ENTRY e = thread->apcs.Flink; e != &thread->apcs; e = e->Flink)
-        n++;
     IO_IRP *x = io_irp(Irp);
+    /* As many as the caller can take; the rest stay due. */
+    ULONG room = x->reply_capacity / sizeof(uint64_t), n = 0;
+    for (PLIST_ENTRY e = thread->apcs.Flink; e != &thread->apcs && n < room; e = e->Flink)
+        n++;
+    if (n == 0)
+        return FALSE;
     uint64_t *ids = malloc(n * sizeof *ids);
     if (!ids)
         return FALSE; /* try again at the next alertable wait */

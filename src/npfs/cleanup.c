@@ -19,10 +19,16 @@ NTSTATUS NpFsdCleanup(PDEVICE_OBJECT DeviceObject, PIRP Irp)
     PNP_CCB ccb;
     ULONG end;
     CSHORT type = NpDecodeFileObject(fo, (PVOID *)&ccb, &end);
-    if (type != NPFS_NTC_CCB) /* the root, the volume, a detached client */
-        return NpCompleteNow(Irp, STATUS_SUCCESS, 0);
     LIST_ENTRY deferred;
     InitializeListHead(&deferred);
+    if (type == NPFS_NTC_ROOT_DCB)
+        NpCleanupRootDirectory(fo, &deferred); /* its listing, its watch */
+    if (type != NPFS_NTC_CCB) { /* the root, the volume, a detached client */
+        NpCompleteNow(Irp, STATUS_SUCCESS, 0);
+        NpCompleteDeferred(&deferred);
+        return STATUS_SUCCESS;
+    }
+    NpReportPipeEvent(NPIPE_PIPE_EVENT_CLOSED, ccb, end, Irp, &deferred);
     fo->FsContext = NULL;
     fo->FsContext2 = NULL;
     if (end == FILE_PIPE_SERVER_END)

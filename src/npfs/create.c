@@ -31,6 +31,34 @@ static NP_PEER requestor_of(PIRP Irp)
     return peer;
 }
 
+/* ---- Default security ----------------------------------------------------
+ * A pipe created without a security descriptor gets Windows' default one:
+ * full control for its creator and for the system and administrators,
+ * read access for everyone else.  npipe's users are Unix users: the
+ * creator's uid and root have full control, other uids FILE_GENERIC_READ —
+ * so they may open the pipe to read and ask about it, but not write to it,
+ * change its mode, or add an instance (FILE_CREATE_PIPE_INSTANCE) that
+ * could answer the service's clients in its place. */
+
+#define FILE_GENERIC_READ_RIGHTS 0x00120089 /* READ_CONTROL | SYNCHRONIZE |
+                                                FILE_READ_DATA, _EA, _ATTRIBUTES */
+#define MAXIMUM_ALLOWED_RIGHT 0x02000000
+
+static bool full_control(const NP_FCB *fcb, uid_t uid)
+{
+    return uid == 0 || uid == fcb->OwnerUid;
+}
+
+static NTSTATUS check_client_access(const NP_FCB *fcb, const NP_PEER *client,
+                                    ACCESS_MASK access)
+{
+    if (full_control(fcb, client->Uid))
+        return STATUS_SUCCESS;
+    if (access & ~(ACCESS_MASK)(FILE_GENERIC_READ_RIGHTS | MAXIMUM_ALLOWED_RIGHT))
+        return STATUS_ACCESS_DENIED;
+    return STATUS_SUCCESS;
+}
+
 static bool name_ok(PCUNICODE_STRING name)
 {
     return name->Length >= 4 && name->Buffer[0] == '\\' &&
@@ -147,6 +175,8 @@ NTSTATUS NpFsdCreateNamedPipe(PDEVICE_OBJECT DeviceObject, PIRP Irp)
         /* Another instance of an existing pipe. */
         if (disposition == FILE_CREATE) /* FILE_FLAG_FIRST_PIPE_INSTANCE */
             return NpCompleteNow(Irp, STATUS_ACCESS_DENIED, 0);
+        if (!full_control(fcb, server.Uid)) /* no FILE_CREATE_PIPE_INSTANCE */
+            return NpCompleteNow(Irp, STATUS_ACCESS_DENIED, 0);
         if (configuration != fcb->Configuration)
             return NpCompleteNow(Irp, STATUS_ACCESS_DENIED, 0);
         if (fcb->CurrentInstances >= fcb->MaximumInstances)
@@ -170,6 +200,7 @@ NTSTATUS NpFsdCreateNamedPipe(PDEVICE_OBJECT DeviceObject, PIRP Irp)
         }
         return NpCompleteNow(Irp, status, 0);
     }
+    NpReportPipeEvent(NPIPE_PIPE_EVENT_CREATED, ccb, FILE_PIPE_SERVER_END, Irp, &deferred);
     /* Somebody may be waiting for an instance of this name. */
     NpWakeWaiters(&fcb->Name, STATUS_SUCCESS, &deferred);
     NpCompleteNow(Irp, STATUS_SUCCESS, information);
@@ -184,6 +215,10 @@ static NTSTATUS open_client_end(PIRP Irp, PFILE_OBJECT fo, ACCESS_MASK access)
     PNP_FCB fcb = NpFindFcb(&fo->FileName);
     if (!fcb || fcb->ServerOpenCount == 0)
         return STATUS_OBJECT_NAME_NOT_FOUND;
+    NP_PEER client = requestor_of(Irp);
+    NTSTATUS status = check_client_access(fcb, &client, access);
+    if (!NT_SUCCESS(status))
+        return status;
     /* The client may only move data the way the pipe goes. */
     if (((access & FILE_READ_DATA_RIGHT) && fcb->Configuration == FILE_PIPE_INBOUND) ||
         ((access & FILE_WRITE_DATA_RIGHT) && fcb->Configuration == FILE_PIPE_OUTBOUND))
@@ -191,7 +226,6 @@ static NTSTATUS open_client_end(PIRP Irp, PFILE_OBJECT fo, ACCESS_MASK access)
     if (IsListEmpty(&fcb->ListenQueue))
         return STATUS_PIPE_NOT_AVAILABLE;
     PNP_CCB ccb = CONTAINING_RECORD(fcb->ListenQueue.Flink, NP_CCB, ListenLink);
-    NP_PEER client = requestor_of(Irp);
     LIST_ENTRY deferred;
     InitializeListHead(&deferred);
     NpSetConnectedPipeState(ccb, fo, &client, &deferred);

@@ -18,12 +18,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ps/ps.h" /* ps_reference_process: a charge holds its process */
+
 typedef struct _NP_DATA_ENTRY {
     LIST_ENTRY Link;
     PIRP Irp;       /* a stalled write, until its bytes fit or are read */
     ULONG DataSize; /* bytes of the write */
     ULONG Consumed; /* bytes read so far */
     ULONG Charged;  /* unread bytes counted against the quota */
+    PEPROCESS QuotaProcess; /* whose pool quota DataSize is charged to */
     UCHAR Data[];
 } NP_DATA_ENTRY, *PNP_DATA_ENTRY;
 
@@ -109,6 +112,10 @@ static void remove_entry(PNP_DATA_QUEUE q, PNP_DATA_ENTRY e)
     q->QuotaUsed -= e->Charged;
     q->EntriesInQueue--;
     RemoveEntryList(&e->Link);
+    if (e->QuotaProcess) {
+        PsReturnProcessPoolQuota(e->QuotaProcess, NonPagedPool, e->DataSize);
+        ps_dereference_process(e->QuotaProcess);
+    }
     free(e);
 }
 
@@ -239,10 +246,21 @@ NTSTATUS NpWriteDataQueue(PNP_DATA_QUEUE q, const void *Data, ULONG Length,
         if (Length == 0 && !q->MessageType)
             return STATUS_SUCCESS;
     }
+    /* The bytes are charged to the writer's pool quota until they are read
+     * or discarded, as NT's npfs charges buffered data.  (A transaction's
+     * request comes without its IRP; its writer is the current process.) */
+    PEPROCESS writer = Irp ? IoGetRequestorProcess(Irp) : PsGetCurrentProcess();
+    NTSTATUS status = PsChargeProcessPoolQuota(writer, NonPagedPool, Length);
+    if (!NT_SUCCESS(status))
+        return status;
     PNP_DATA_ENTRY e = malloc(sizeof *e + Length);
-    if (!e)
+    if (!e) {
+        PsReturnProcessPoolQuota(writer, NonPagedPool, Length);
         return STATUS_INSUFFICIENT_RESOURCES;
-    *e = (NP_DATA_ENTRY){.DataSize = Length};
+    }
+    *e = (NP_DATA_ENTRY){.DataSize = Length, .QuotaProcess = writer};
+    if (writer)
+        ps_reference_process(writer);
     if (Length)
         memcpy(e->Data, Data, Length);
     InsertTailList(&q->Entries, &e->Link);

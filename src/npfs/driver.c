@@ -97,6 +97,7 @@ NTSTATUS NpDriverEntry(PDRIVER_OBJECT DriverObject, PUNICODE_STRING RegistryPath
     DriverObject->MajorFunction[IRP_MJ_SET_INFORMATION] = NpFsdSetInformation;
     DriverObject->MajorFunction[IRP_MJ_CLEANUP] = NpFsdCleanup;
     DriverObject->MajorFunction[IRP_MJ_CLOSE] = NpFsdClose;
+    DriverObject->MajorFunction[IRP_MJ_DIRECTORY_CONTROL] = NpFsdDirectoryControl;
     return STATUS_SUCCESS;
 }
 

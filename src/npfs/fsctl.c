@@ -24,6 +24,8 @@ static NTSTATUS NpListen(PIRP Irp, PNP_CCB ccb, ULONG end)
     LIST_ENTRY deferred;
     InitializeListHead(&deferred);
     NTSTATUS status = NpSetListeningPipeState(ccb, Irp, &deferred);
+    if (status == STATUS_PIPE_CONNECTED) /* the client came first */
+        NpReportPipeEvent(NPIPE_PIPE_EVENT_CONNECTED, ccb, end, Irp, &deferred);
     if (status != STATUS_PENDING)
         NpCompleteNow(Irp, status, 0);
     NpCompleteDeferred(&deferred);
@@ -37,6 +39,8 @@ static NTSTATUS NpDisconnect(PIRP Irp, PNP_CCB ccb, ULONG end)
     LIST_ENTRY deferred;
     InitializeListHead(&deferred);
     NTSTATUS status = NpSetDisconnectedPipeState(ccb, &deferred);
+    if (NT_SUCCESS(status))
+        NpReportPipeEvent(NPIPE_PIPE_EVENT_DISCONNECTED, ccb, end, Irp, &deferred);
     NpCompleteNow(Irp, status, 0);
     NpCompleteDeferred(&deferred);
     return status;

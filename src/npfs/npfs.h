@@ -114,6 +114,7 @@ typedef struct _NP_FCB {
     ULONG ServerOpenCount;
     LONGLONG DefaultTimeout; /* relative, 100 ns units (negative) */
     uid_t OwnerUid;
+    ULONG DirectoryIndex; /* its FileIndex in the root directory (dirctl.c) */
     LIST_ENTRY CcbList;
     LIST_ENTRY ListenQueue; /* instances in the order they began listening */
 } NP_FCB, *PNP_FCB;
@@ -132,6 +133,7 @@ typedef struct _NP_CCB {
     NP_PEER Server;
     NP_PEER Client;
     BOOLEAN ClientKnown;
+    ULONG InstanceId; /* for listings and events (dirctl.c) */
 } NP_CCB, *PNP_CCB;
 
 extern PNP_VCB NpVcb;
@@ -156,6 +158,9 @@ VOID NpDeferCompletion(PLIST_ENTRY Deferred, PIRP Irp, NTSTATUS Status,
 NTSTATUS NpCompleteNow(PIRP Irp, NTSTATUS Status, ULONG_PTR Information);
 PNP_FCB NpFindFcb(PCUNICODE_STRING Name);
 DRIVER_INITIALIZE NpDriverEntry;
+/* stats.c: how many pipe names and instances exist (for the broker's
+ * statistics, through io_driver_counters). */
+VOID NpQueryCounters(PULONG Pipes, PULONG Instances);
 PVOID NpRootDcbContext(void);
 
 /* read.c */
@@ -173,6 +178,19 @@ VOID NpDeleteCcb(PNP_CCB Ccb, PLIST_ENTRY Deferred);
 NTSTATUS NpAddWaiter(PIRP Irp, PCUNICODE_STRING Name, LONGLONG Timeout);
 VOID NpWakeWaiters(PCUNICODE_STRING Name, NTSTATUS Status, PLIST_ENTRY Deferred);
 
+/* dirctl.c: the root directory's listing and change notification, and the
+ * pipe events npfs reports to it.  NpReportPipeEvent is called where an
+ * instance is created, opened by a client, connected by its server,
+ * disconnected, and where an end closes (before cleanup changes the
+ * state); End is the end that acted, Irp the IRP that asked (its requestor
+ * is who did it; cleanup IRPs have none, so the end's recorded process is
+ * used).  It never blocks: a notification that completes goes on Deferred. */
+VOID NpReportPipeEvent(ULONG Action, PNP_CCB Ccb, ULONG End, PIRP Irp,
+                       PLIST_ENTRY Deferred);
+/* A root directory handle's last handle closed: fails its pending change
+ * notifications with STATUS_NOTIFY_CLEANUP and frees its state. */
+VOID NpCleanupRootDirectory(PFILE_OBJECT FileObject, PLIST_ENTRY Deferred);
+
 /* The dispatch routines, one file each. */
 DRIVER_DISPATCH NpFsdCreate;
 DRIVER_DISPATCH NpFsdCreateNamedPipe;
@@ -183,6 +201,7 @@ DRIVER_DISPATCH NpFsdFileSystemControl;
 DRIVER_DISPATCH NpFsdQueryInformation;
 DRIVER_DISPATCH NpFsdSetInformation;
 DRIVER_DISPATCH NpFsdCleanup;
+DRIVER_DISPATCH NpFsdDirectoryControl;
 DRIVER_DISPATCH NpFsdClose;
 
 #endif /* NPIPE_NPFS_H */

@@ -32,9 +32,13 @@ VOID NpSetConnectedPipeState(PNP_CCB Ccb, PFILE_OBJECT ClientFileObject,
     ClientFileObject->FsContext = Ccb;
     ClientFileObject->FsContext2 = (PVOID)(ULONG_PTR)FILE_PIPE_CLIENT_END;
     ClientFileObject->Flags |= FO_NAMED_PIPE;
+    /* The client opened; then each waiting ConnectNamedPipe succeeds. */
+    NpReportPipeEvent(NPIPE_PIPE_EVENT_OPENED, Ccb, FILE_PIPE_CLIENT_END, NULL, Deferred);
     while (!IsListEmpty(&Ccb->ListenIrps)) {
         PIRP irp = CONTAINING_RECORD(RemoveHeadList(&Ccb->ListenIrps), IRP,
                                      Tail.Overlay.ListEntry);
+        NpReportPipeEvent(NPIPE_PIPE_EVENT_CONNECTED, Ccb, FILE_PIPE_SERVER_END, irp,
+                          Deferred);
         NpDeferCompletion(Deferred, irp, STATUS_SUCCESS, 0);
     }
 }

@@ -13,10 +13,16 @@
  * - Creates leave *FileHandle and the IO_STATUS_BLOCK untouched when they
  *   fail.  Other calls fill the IO_STATUS_BLOCK unless the status is an
  *   error (see np_status_writes_iosb in channel.h).
- * - Every call completes before returning, even when an Event or an APC
- *   routine is given or the handle was opened without
- *   FILE_SYNCHRONOUS_IO_*: overlapped I/O (STATUS_PENDING, events, APCs)
- *   is the next step, and np_call_ex is where it will plug in.
+ * - NtReadFile, NtWriteFile and NtFsControlFile are overlapped calls when
+ *   an Event, an ApcRoutine or an ApcContext is given: the request may
+ *   pend (STATUS_PENDING; the IO_STATUS_BLOCK, the event, the routine and
+ *   the completion packet follow later, see src/channel/async.c), and the
+ *   file's own event is cleared and later set as NT does.  ApcContext
+ *   without a routine is the completion-port value; NULL means "no
+ *   packet" (kernel32's hEvent-low-bit convention).  With none of the
+ *   three the call completes before returning, even on a handle opened
+ *   without FILE_SYNCHRONOUS_IO_* — npipe's one departure here: NT would
+ *   return STATUS_PENDING and signal the handle later.
  * - Handles in requests are the broker's wire values; np_call converts.
  */
 #include "channel/channel.h"
@@ -165,6 +171,55 @@ NPIPE_API NTSTATUS NTAPI NtOpenFile(PHANDLE FileHandle, ACCESS_MASK DesiredAcces
 
 /* ---- Reading, writing, flushing ------------------------------------------ */
 
+NTSTATUS np_nt_async_args(HANDLE event, PIO_APC_ROUTINE apc, PVOID context,
+                          PIO_STATUS_BLOCK iosb, union np_args *args,
+                          uint32_t *epoch)
+{
+    *epoch = 0;
+    /* The two tag bits mean nothing to NT (kernel32 uses the low one to
+     * say "no completion packet"). */
+    HANDLE ev = (HANDLE)((uintptr_t)event & ~(uintptr_t)3);
+    if (ev) {
+        uint32_t wire;
+        if (!np_handle_decode(ev, &wire, epoch))
+            return STATUS_INVALID_HANDLE;
+        args->io.event = wire;
+    }
+    if (apc)
+        args->io.async_flags = NP_ASYNC_APC | NP_ASYNC_NO_PORT;
+    else if (!context)
+        args->io.async_flags = NP_ASYNC_NO_PORT;
+    /* The packet's value is ApcContext; CancelIoEx matches the same value,
+     * which kernel32 makes the OVERLAPPED in both cases. */
+    args->io.cookie = (uint64_t)(uintptr_t)(apc || !context ? (PVOID)iosb : context);
+    return STATUS_SUCCESS;
+}
+
+static bool is_overlapped(HANDLE event, PIO_APC_ROUTINE apc, PVOID context)
+{
+    return event || apc || context;
+}
+
+static NTSTATUS overlapped_call(uint16_t op, HANDLE file, HANDLE event,
+                                PIO_APC_ROUTINE apc, PVOID context,
+                                PIO_STATUS_BLOCK iosb, union np_args *args,
+                                const void *in, uint32_t in_len, void *out,
+                                uint32_t out_len)
+{
+    uint32_t epoch;
+    NTSTATUS status = np_nt_async_args(event, apc, context, iosb, args, &epoch);
+    if (!NT_SUCCESS(status))
+        return status;
+    struct np_async_io io = {
+        .iosb = iosb,
+        .out = out,
+        .out_len = out_len,
+        .apc = apc,
+        .apc_context = context,
+    };
+    return np_call_async(op, file, epoch, args, in, in_len, &io, NULL);
+}
+
 static union np_args io_args(PLARGE_INTEGER offset, PULONG key)
 {
     return (union np_args){.io = {
@@ -182,13 +237,14 @@ NPIPE_API NTSTATUS NTAPI NtReadFile(HANDLE FileHandle, HANDLE Event,
                                     ULONG Length, PLARGE_INTEGER ByteOffset,
                                     PULONG Key)
 {
-    (void)Event;
-    (void)ApcRoutine;
-    (void)ApcContext;
     if (!IoStatusBlock || (!Buffer && Length))
         return STATUS_ACCESS_VIOLATION;
     union np_args args = io_args(ByteOffset, Key);
     uint32_t len = Length > NP_MAX_TRANSFER ? NP_MAX_TRANSFER : Length;
+    if (is_overlapped(Event, ApcRoutine, ApcContext))
+        return overlapped_call(NP_OP_READ, FileHandle, Event, ApcRoutine,
+                               ApcContext, IoStatusBlock, &args, NULL, 0,
+                               Buffer, len);
     struct np_result res;
     np_call(NP_OP_READ, FileHandle, &args, NULL, 0, Buffer, len, &res);
     set_iosb(IoStatusBlock, &res);
@@ -205,14 +261,15 @@ NPIPE_API NTSTATUS NTAPI NtWriteFile(HANDLE FileHandle, HANDLE Event,
                                      const void *Buffer, ULONG Length,
                                      PLARGE_INTEGER ByteOffset, PULONG Key)
 {
-    (void)Event;
-    (void)ApcRoutine;
-    (void)ApcContext;
     if (!IoStatusBlock || (!Buffer && Length))
         return STATUS_ACCESS_VIOLATION;
     if (Length > NP_MAX_TRANSFER)
         return STATUS_INSUFFICIENT_RESOURCES;
     union np_args args = io_args(ByteOffset, Key);
+    if (is_overlapped(Event, ApcRoutine, ApcContext))
+        return overlapped_call(NP_OP_WRITE, FileHandle, Event, ApcRoutine,
+                               ApcContext, IoStatusBlock, &args, Buffer,
+                               Length, NULL, 0);
     struct np_result res;
     np_call(NP_OP_WRITE, FileHandle, &args, Buffer, Length, NULL, 0, &res);
     set_iosb(IoStatusBlock, &res);

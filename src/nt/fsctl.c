@@ -5,7 +5,7 @@
  * buffer's size; the driver's output comes back into the caller's buffer.
  *
  * The conventions of file.c apply (NULL pointers, IO_STATUS_BLOCK,
- * synchronous completion).  An input larger than NP_MAX_TRANSFER is
+ * overlapped calls when an Event, ApcRoutine or ApcContext is given).  An input larger than NP_MAX_TRANSFER is
  * STATUS_INSUFFICIENT_RESOURCES; an output buffer larger than that is used
  * only up to NP_MAX_TRANSFER bytes, which for the pipe controls with
  * large outputs (peek, transceive) reads as a shorter buffer would.
@@ -23,9 +23,6 @@ NPIPE_API NTSTATUS NTAPI NtFsControlFile(HANDLE FileHandle, HANDLE Event,
                                          PVOID OutputBuffer,
                                          ULONG OutputBufferLength)
 {
-    (void)Event;
-    (void)ApcRoutine;
-    (void)ApcContext;
     if (!IoStatusBlock || (!InputBuffer && InputBufferLength) ||
         (!OutputBuffer && OutputBufferLength))
         return STATUS_ACCESS_VIOLATION;
@@ -35,6 +32,22 @@ NPIPE_API NTSTATUS NTAPI NtFsControlFile(HANDLE FileHandle, HANDLE Event,
                            ? NP_MAX_TRANSFER
                            : OutputBufferLength;
     union np_args args = {.io = {.code = FsControlCode}};
+    if (Event || ApcRoutine || ApcContext) {
+        uint32_t epoch;
+        NTSTATUS status = np_nt_async_args(Event, ApcRoutine, ApcContext,
+                                           IoStatusBlock, &args, &epoch);
+        if (!NT_SUCCESS(status))
+            return status;
+        struct np_async_io io = {
+            .iosb = IoStatusBlock,
+            .out = OutputBuffer,
+            .out_len = out_len,
+            .apc = ApcRoutine,
+            .apc_context = ApcContext,
+        };
+        return np_call_async(NP_OP_FSCTL, FileHandle, epoch, &args,
+                             InputBuffer, InputBufferLength, &io, NULL);
+    }
     struct np_result res;
     np_call(NP_OP_FSCTL, FileHandle, &args, InputBuffer, InputBufferLength,
             OutputBuffer, out_len, &res);

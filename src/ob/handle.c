@@ -13,6 +13,7 @@
 #include <stdlib.h>
 
 #include "ps/ps.h"
+#include "ps/quota.h"
 
 struct ob_handle_entry {
     OB_HEADER *object; /* NULL: free slot */
@@ -65,10 +66,17 @@ NTSTATUS ob_insert_handle(PEPROCESS process, OB_HEADER *object,
     struct ob_handle_table *t = process->handles;
     if (process->terminated)
         return STATUS_PROCESS_IS_TERMINATING;
-    if (t->used >= t->capacity && !grow(t))
-        return t->capacity >= ob_max_handles_per_process
-                   ? STATUS_TOO_MANY_OPENED_FILES
-                   : STATUS_INSUFFICIENT_RESOURCES;
+    /* A full table (the process's limit) and the user's limit fail the way
+     * NT's object manager fails when ExCreateHandle cannot make a handle. */
+    if (t->used >= ob_max_handles_per_process)
+        return STATUS_INSUFFICIENT_RESOURCES;
+    NTSTATUS status = ps_quota_charge_handle(process);
+    if (!NT_SUCCESS(status))
+        return status;
+    if (t->used >= t->capacity && !grow(t)) {
+        ps_quota_return_handle(process);
+        return STATUS_INSUFFICIENT_RESOURCES;
+    }
     ULONG i = t->free_hint;
     while (t->entries[i].object)
         i = (i + 1) % t->capacity;
@@ -115,6 +123,7 @@ static void release_entry(PEPROCESS process, struct ob_handle_entry *e)
     OB_HEADER *object = e->object;
     *e = (struct ob_handle_entry){0};
     process->handles->used--;
+    ps_quota_return_handle(process);
     if (--object->handle_count == 0 && object->type->last_handle_closed)
         object->type->last_handle_closed(object, process);
     ob_dereference_object(object);

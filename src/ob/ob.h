@@ -35,6 +35,7 @@ struct _OB_HEADER {
 };
 
 void ob_init_object(OB_HEADER *object, const OB_TYPE *type);
+extern ULONG ob_live_objects; /* objects made and not yet deleted */
 void ob_reference_object(OB_HEADER *object);
 void ob_dereference_object(OB_HEADER *object);
 

@@ -7,8 +7,11 @@
  */
 #include "ob/ob.h"
 
+ULONG ob_live_objects; /* for the broker's statistics */
+
 void ob_init_object(OB_HEADER *object, const OB_TYPE *type)
 {
+    ob_live_objects++;
     object->type = type;
     object->handle_count = 0;
     object->pointer_count = 1;
@@ -18,6 +21,9 @@ void ob_reference_object(OB_HEADER *object) { object->pointer_count++; }
 
 void ob_dereference_object(OB_HEADER *object)
 {
-    if (--object->pointer_count == 0 && object->type->delete_object)
+    if (--object->pointer_count != 0)
+        return;
+    ob_live_objects--;
+    if (object->type->delete_object)
         object->type->delete_object(object);
 }

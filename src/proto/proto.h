@@ -64,6 +64,16 @@ enum np_op {
                                     .mask take their values from .flags
                                     (mask 0: a query) */
 
+    /* Directories (20-29): IRP_MJ_DIRECTORY_CONTROL on the pipe root. */
+    NP_OP_QUERY_DIRECTORY = 20,  /* NtQueryDirectoryFile: handle; args.directory;
+                                    payload: the FileName pattern (UTF-16LE)
+                                    when flags has NP_DIR_NAME; reply data:
+                                    the entries (information = their bytes) */
+    NP_OP_NOTIFY_DIRECTORY = 21, /* NtNotifyChangeDirectoryFileEx: handle;
+                                    args.directory (class, filter); pends
+                                    until something changes; reply data: the
+                                    records (information = their bytes) */
+
     /* Overlapped I/O, events, waits and completion ports (40-59).
      * (20-29: directory and monitor ops; 30-39: diagnostics.) */
     NP_OP_ACK = 40,           /* no reply.  The library has written the results
@@ -83,11 +93,21 @@ enum np_op {
                                  FILE_SKIP_* notification modes */
     NP_OP_PORT_REMOVE = 46,   /* handle = port; args.port: max entries, timeout,
                                  alertable; reply payload: struct np_packet[]
-                                 (information = count); STATUS_TIMEOUT,
+                                 (information = its length in bytes);
+                                 STATUS_TIMEOUT,
                                  STATUS_ABANDONED_WAIT_0 (port closed),
                                  STATUS_USER_APC (as NP_OP_WAIT) */
     NP_OP_PORT_POST = 47,     /* handle = port; args.port: key, cookie, status,
                                  information */
+    /* Diagnostics (30-39). */
+    NP_OP_BROKER_STATS = 30,     /* reply payload: struct np_broker_stats (at
+                                    most out_len bytes of it) */
+    /* Processes (48-55). */
+    NP_OP_INHERIT = 48,          /* args.session.pid: a forked child of the
+                                    caller, not yet exec'd; it gets the
+                                    caller's OBJ_INHERIT handles at the same
+                                    values (src/ps/inherit.c); reply.information
+                                    = the broker instance id */
     NP_OP_MAX = 64
 };
 
@@ -227,6 +247,20 @@ struct np_args_handle_flags {
     uint32_t flags;
 };
 
+#define NP_DIR_RESTART_SCAN 0x1u /* SL_RESTART_SCAN */
+#define NP_DIR_SINGLE_ENTRY 0x2u /* SL_RETURN_SINGLE_ENTRY */
+#define NP_DIR_INDEX 0x4u        /* SL_INDEX_SPECIFIED: start after file_index */
+#define NP_DIR_NAME 0x8u         /* a FileName was given (the payload) */
+#define NP_DIR_WATCH_TREE 0x10u  /* SL_WATCH_TREE */
+
+struct np_args_directory {
+    uint32_t info_class; /* FILE_INFORMATION_CLASS (query) or
+                            DIRECTORY_NOTIFY_INFORMATION_CLASS (notify) */
+    uint32_t flags;      /* NP_DIR_* */
+    uint32_t file_index;
+    uint32_t completion_filter;
+};
+
 union np_args {
     struct np_args_create_pipe create_pipe;
     struct np_args_create_file create_file;
@@ -241,6 +275,7 @@ union np_args {
     struct np_args_port port;
     struct np_args_completion completion;
     struct np_args_cancel cancel;
+    struct np_args_directory directory;
     uint8_t raw[64];
 };
 
@@ -270,6 +305,30 @@ struct np_reply {
     /* payload follows */
 };
 
+/* NP_OP_BROKER_STATS: what the broker holds now, for tests and monitoring.
+ * Totals over every user, then the caller's own user's share.  Counts only:
+ * nothing here names a process or a pipe. */
+struct np_broker_stats {
+    uint32_t size;         /* sizeof this struct as the broker knows it */
+    uint32_t users;        /* users with a live process or an open charge */
+    uint32_t processes;    /* live client processes */
+    uint32_t threads;      /* live channels */
+    uint32_t handles;
+    uint32_t pending_irps; /* client requests not yet completed */
+    uint32_t objects;      /* kernel objects (file objects, ...) alive */
+    uint32_t pipes;        /* npfs: pipe names */
+    uint32_t instances;    /* npfs: pipe instances */
+    uint32_t reserved;
+    uint64_t pool_bytes;   /* bytes charged to users (ps/quota.h) */
+    uint64_t heap_bytes;   /* the broker's allocated heap (mallinfo2) */
+    /* the caller's user: */
+    uint32_t user_processes;
+    uint32_t user_threads;
+    uint32_t user_handles;
+    uint32_t user_irps;
+    uint64_t user_pool_bytes;
+};
+
 /* A later chunk of a request or reply. */
 struct np_cont {
     uint32_t magic;
@@ -283,5 +342,6 @@ _Static_assert(sizeof(struct np_request) == 96, "request header layout");
 _Static_assert(sizeof(struct np_reply) == 40, "reply header layout");
 _Static_assert(sizeof(struct np_cont) == 16, "continuation header layout");
 _Static_assert(sizeof(struct np_packet) == 32, "packet layout");
+_Static_assert(sizeof(struct np_broker_stats) == 80, "stats layout");
 
 #endif /* NPIPE_PROTO_H */

@@ -17,6 +17,7 @@
 #include "io/io.h"
 #include "ke/ke.h"
 #include "ob/ob.h"
+#include "ps/quota.h"
 
 static LIST_ENTRY live_processes;
 static ULONG live_count;
@@ -54,6 +55,12 @@ NTSTATUS ps_create_process(pid_t pid, uid_t uid, gid_t gid, int pidfd,
     p->pid = pid;
     p->uid = uid;
     p->gid = gid;
+    NTSTATUS status = ps_quota_attach(p);
+    if (!NT_SUCCESS(status)) {
+        ob_destroy_handle_table(p->handles);
+        free(p);
+        return status;
+    }
     p->pidfd = pidfd;
     InitializeListHead(&p->threads);
     InitializeListHead(&p->asyncs);
@@ -78,6 +85,7 @@ void ps_dereference_process(PEPROCESS process)
     if (--process->refs > 0)
         return;
     ob_destroy_handle_table(process->handles);
+    ps_quota_detach(process);
     free(process);
 }
 
@@ -95,6 +103,7 @@ void ps_terminate_process(PEPROCESS process)
     }
     io_free_process_asyncs(process);
     ob_close_all_handles(process);
+    ps_quota_process_exited(process);
     if (process->pidfd >= 0) {
         close(process->pidfd);
         process->pidfd = -1;
@@ -117,9 +126,13 @@ void ps_for_each_process(ps_process_visitor fn, void *ctx)
 
 PETHREAD ps_create_thread(PEPROCESS process, struct channel *channel)
 {
-    PETHREAD t = calloc(1, sizeof *t);
-    if (!t)
+    if (!NT_SUCCESS(ps_quota_charge_thread(process)))
         return NULL;
+    PETHREAD t = calloc(1, sizeof *t);
+    if (!t) {
+        ps_quota_return_thread(process);
+        return NULL;
+    }
     t->refs = 1; /* the process's list reference */
     t->process = process;
     t->channel = channel;
@@ -149,6 +162,7 @@ void ps_terminate_thread(PETHREAD thread)
         return;
     thread->terminated = true;
     thread->channel = NULL;
+    ps_quota_return_thread(thread->process);
     RemoveEntryList(&thread->link);
     if (thread->process->completion_thread == thread)
         thread->process->completion_thread = NULL;

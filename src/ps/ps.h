@@ -36,6 +36,8 @@ typedef struct _EPROCESS {
     struct _ETHREAD *completion_thread; /* where async completions go */
     LIST_ENTRY asyncs;  /* completed async requests awaiting NP_OP_ACK */
     ULONG async_count;
+    struct ps_quota *quota; /* its user's counts (ps/quota.h) */
+    bool quota_exited;      /* counted out of the user's live processes */
 } EPROCESS;
 
 typedef struct _ETHREAD {

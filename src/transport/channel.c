@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "io/io.h"
+#include "ps/quota.h"
 
 struct queued_packet {
     struct queued_packet *next;
@@ -44,11 +45,14 @@ static void channel_want_write(struct channel *ch, bool want)
 static bool queue_packet(struct channel *ch, const void *a, uint32_t alen,
                          const void *b, uint32_t blen)
 {
-    if (ch->queued_bytes + alen + blen > TRANSPORT_MAX_QUEUED)
+    if (ch->queued_bytes + alen + blen > TRANSPORT_MAX_QUEUED ||
+        !NT_SUCCESS(PsChargeProcessPoolQuota(ch->charged, NonPagedPool, alen + blen)))
         return false;
     struct queued_packet *p = malloc(sizeof *p + alen + blen);
-    if (!p)
+    if (!p) {
+        PsReturnProcessPoolQuota(ch->charged, NonPagedPool, alen + blen);
         return false;
+    }
     p->next = NULL;
     p->len = alen + blen;
     memcpy(p->data, a, alen);
@@ -126,6 +130,7 @@ void channel_flush(struct channel *ch)
         if (!ch->queue_head)
             ch->queue_tail = &ch->queue_head;
         ch->queued_bytes -= p->len;
+        PsReturnProcessPoolQuota(ch->charged, NonPagedPool, p->len);
         free(p);
     }
     channel_want_write(ch, false);
@@ -164,7 +169,8 @@ static bool channel_packet(struct channel *ch, uint8_t *buf, size_t n)
         if (c.magic != NP_MAGIC || c.id != ch->pending.id ||
             chunk > ch->pending.in_len - ch->received || chunk == 0)
             return false;
-        memcpy((uint8_t *)ch->payload + ch->received, buf + sizeof c, chunk);
+        if (ch->payload)
+            memcpy((uint8_t *)ch->payload + ch->received, buf + sizeof c, chunk);
         ch->received += chunk;
     } else {
         if (n < sizeof ch->pending)
@@ -175,10 +181,19 @@ static bool channel_packet(struct channel *ch, uint8_t *buf, size_t n)
         size_t chunk = n - sizeof ch->pending;
         if (chunk > ch->pending.in_len)
             return false;
-        ch->payload = ch->pending.in_len ? malloc(ch->pending.in_len) : NULL;
-        if (ch->pending.in_len && !ch->payload)
-            return false;
-        if (chunk)
+        ch->payload = NULL;
+        if (ch->pending.in_len) {
+            if (NT_SUCCESS(PsChargeProcessPoolQuota(ch->charged, NonPagedPool,
+                                                    ch->pending.in_len))) {
+                ch->payload_charge = ch->pending.in_len;
+                ch->payload = malloc(ch->pending.in_len);
+                if (!ch->payload)
+                    return false;
+            } else {
+                ch->discarding = true; /* read it, keep none of it */
+            }
+        }
+        if (chunk && ch->payload)
             memcpy(ch->payload, buf + sizeof ch->pending, chunk);
         ch->received = chunk;
         ch->assembling = true;
@@ -188,7 +203,20 @@ static bool channel_packet(struct channel *ch, uint8_t *buf, size_t n)
     ch->assembling = false;
     void *payload = ch->payload;
     ch->payload = NULL;
+    if (ch->payload_charge) /* the I/O manager charges its own buffers */
+        PsReturnProcessPoolQuota(ch->charged, NonPagedPool, ch->payload_charge);
+    ch->payload_charge = 0;
+    if (ch->discarding) {
+        ch->discarding = false;
+        struct np_reply r = {.magic = NP_MAGIC, .version = NP_VERSION,
+                             .kind = NP_REPLY_FINAL, .id = ch->pending.id,
+                             .status = STATUS_QUOTA_EXCEEDED};
+        channel_send_reply(ch, &r, NULL, 0);
+        return true;
+    }
+    ps_set_current_process(ch->thread->process);
     io_dispatch_request(ch->thread, &ch->pending, payload, ch->pending.in_len);
+    ps_set_current_process(NULL);
     return true;
 }
 
@@ -243,6 +271,8 @@ struct channel *channel_create(int fd, int epoll_fd, PEPROCESS process,
         free(ch);
         return NULL;
     }
+    ch->charged = process;
+    ps_reference_process(process);
     ch->fd = fd;
     ch->epoll_fd = epoll_fd;
     ch->pid = pid;
@@ -275,8 +305,11 @@ void channel_free(struct channel *ch)
     while (ch->queue_head) {
         struct queued_packet *p = ch->queue_head;
         ch->queue_head = p->next;
+        PsReturnProcessPoolQuota(ch->charged, NonPagedPool, p->len);
         free(p);
     }
+    PsReturnProcessPoolQuota(ch->charged, NonPagedPool, ch->payload_charge);
+    ps_dereference_process(ch->charged);
     free(ch->payload);
     free(ch->rx);
     free(ch);

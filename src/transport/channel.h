@@ -42,6 +42,13 @@ struct channel {
     /* replies the socket did not take yet */
     struct queued_packet *queue_head, **queue_tail;
     size_t queued_bytes;
+    /* The request being reassembled and the queued replies are charged to
+     * the process's user (ps/quota.h), so that its channels cannot hold
+     * more than its quota between them; a request over the quota is read
+     * and thrown away, and answered STATUS_QUOTA_EXCEEDED. */
+    PEPROCESS charged; /* referenced */
+    uint32_t payload_charge;
+    bool discarding;
 };
 
 struct channel *channel_create(int fd, int epoll_fd, PEPROCESS process,

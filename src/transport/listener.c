@@ -34,11 +34,38 @@
 
 int npiped_log_level = 1;
 
+/* Is stderr the systemd journal?  Then lines carry a syslog priority
+ * ("<3>") instead of a time and pid, which the journal records itself
+ * (sd-daemon(3)); JOURNAL_STREAM names the journal's stream. */
+static bool log_to_journal(void)
+{
+    static int journal = -1;
+    if (journal < 0) {
+        const char *stream = getenv("JOURNAL_STREAM");
+        unsigned long long dev, ino;
+        struct stat st;
+        journal = stream && sscanf(stream, "%llu:%llu", &dev, &ino) == 2 &&
+                  fstat(2, &st) == 0 && (unsigned long long)st.st_dev == dev &&
+                  (unsigned long long)st.st_ino == ino;
+    }
+    return journal;
+}
+
 void npiped_log(int level, const char *fmt, ...)
 {
     if (level > npiped_log_level)
         return;
     static const char *names[] = {"error", "warning", "info", "debug"};
+    if (log_to_journal()) {
+        static const int priority[] = {3, 4, 6, 7}; /* LOG_ERR ... LOG_DEBUG */
+        char line[1024];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(line, sizeof line, fmt, ap);
+        va_end(ap);
+        fprintf(stderr, "<%d>%s\n", priority[level < 0 ? 0 : level > 3 ? 3 : level], line);
+        return;
+    }
     char when[32];
     time_t now = time(NULL);
     struct tm tm;
@@ -148,6 +175,8 @@ static void watch_process(PEPROCESS process)
         unwatch(ps);
 }
 
+void transport_watch_process(PEPROCESS process) { watch_process(process); } /* ps/inherit.c */
+
 static void process_exited(struct process_source *ps)
 {
     npiped_log(2, "process %d exited", (int)ps->process->pid);
@@ -171,7 +200,8 @@ static int peer_pidfd(int fd, pid_t pid)
 static PEPROCESS process_for_peer(int fd, const struct ucred *cred)
 {
     PEPROCESS process = ps_lookup_process(cred->pid);
-    if (process && ps_process_alive(process))
+    if (process && ps_process_alive(process) &&
+        (process->uid == cred->uid || !IsListEmpty(&process->threads))) /* ps/inherit.c */
         return process;
     if (process) /* it exited and its pid is in use again: finish the old
                     one's rundown before the new one moves in */
@@ -285,13 +315,66 @@ static int make_socket(const char *path)
     return fd;
 }
 
+/*
+ * systemd socket activation (sd_listen_fds(3)): when LISTEN_PID is this
+ * process and LISTEN_FDS is at least 1, the listening socket is already
+ * open as fd 3 and npiped uses it instead of binding its own (it never
+ * unlinks it either: the socket unit owns it).  Returns the fd, -1 when
+ * nothing was passed, or -2 (errno set) when what was passed is not a
+ * listening AF_UNIX SOCK_SEQPACKET socket.
+ */
+static int activation_socket(void)
+{
+    const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
+    if (!pid || !fds)
+        return -1;
+    char *end;
+    long listen_pid = strtol(pid, &end, 10);
+    if (*end || listen_pid != (long)getpid())
+        return -1;
+    long n = strtol(fds, &end, 10);
+    unsetenv("LISTEN_PID"); /* not for our children */
+    unsetenv("LISTEN_FDS");
+    unsetenv("LISTEN_FDNAMES");
+    if (*end || n < 1)
+        return -1;
+    const int fd = 3; /* SD_LISTEN_FDS_START */
+    for (long extra = 1; extra < n; extra++)
+        close(fd + (int)extra);
+    if (n > 1)
+        npiped_log(1, "systemd passed %ld sockets; using the first", n);
+    int type = 0, listening = 0;
+    socklen_t len = sizeof type, len2 = sizeof listening;
+    struct sockaddr_un addr = {0};
+    socklen_t alen = sizeof addr;
+    if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0 || type != SOCK_SEQPACKET ||
+        getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len2) < 0 || !listening ||
+        getsockname(fd, (struct sockaddr *)&addr, &alen) < 0 ||
+        addr.sun_family != AF_UNIX) {
+        npiped_log(0, "the socket systemd passed is not a listening AF_UNIX "
+                      "SOCK_SEQPACKET socket (ListenSequentialPacket=)");
+        errno = EINVAL;
+        return -2;
+    }
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof one);
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+    fcntl(fd, F_SETFD, FD_CLOEXEC);
+    return fd;
+}
+
+bool transport_socket_activated;
+
 int transport_start(const struct transport_options *options)
 {
     tp.options = *options;
     tp.epoll_fd = epoll_create1(EPOLL_CLOEXEC);
     if (tp.epoll_fd < 0)
         return -1;
-    tp.listen_fd = make_socket(options->socket_path);
+    tp.listen_fd = activation_socket();
+    transport_socket_activated = tp.listen_fd >= 0;
+    if (tp.listen_fd == -1)
+        tp.listen_fd = make_socket(options->socket_path);
     if (tp.listen_fd < 0) {
         int e = errno;
         close(tp.epoll_fd);

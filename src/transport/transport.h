@@ -25,6 +25,9 @@ struct transport_options {
 };
 
 int transport_start(const struct transport_options *options);
+/* After transport_start: the listening socket came from systemd (socket
+ * activation) rather than from options->socket_path. */
+extern bool transport_socket_activated;
 /* Runs until *stop becomes nonzero or the broker has been idle long enough. */
 int transport_run(volatile sig_atomic_t *stop);
 void transport_stop(void);

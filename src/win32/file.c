@@ -8,17 +8,21 @@
  * ERROR_BAD_NETPATH, a pipe name over 256 characters with
  * ERROR_FILENAME_EXCED_RANGE.
  *
- * Overlapped I/O is the next step: for now CreateFile refuses
- * FILE_FLAG_OVERLAPPED with ERROR_NOT_SUPPORTED, and every ReadFile and
- * WriteFile completes before returning.  An OVERLAPPED passed with a
- * non-overlapped handle works as on Windows: the call is synchronous,
- * Internal is set to STATUS_PENDING first and gets the final status and
- * InternalHigh the byte count unless the call failed outright, and the
- * byte count returned through lpNumberOf... is 0 unless the status is
- * STATUS_SUCCESS.  Its hEvent is not signalled yet (npipe has no event
- * objects).
+ * Overlapped I/O works as kernel32 does it: with an OVERLAPPED, Internal
+ * is set to STATUS_PENDING and the NT call gets hEvent as its event, the
+ * OVERLAPPED as its IO_STATUS_BLOCK and — unless hEvent's low bit is set,
+ * which means "no completion packet" — as its APC context (the port's
+ * value).  STATUS_PENDING is FALSE with ERROR_IO_PENDING; an immediate
+ * result fills Internal/InternalHigh (an immediate failure leaves them,
+ * Internal still STATUS_PENDING, as on Windows), and the byte count
+ * returned through lpNumberOf... is 0 unless the status is
+ * STATUS_SUCCESS.  On a handle opened without FILE_FLAG_OVERLAPPED the
+ * broker completes the call before answering, so it is synchronous and
+ * still fills the OVERLAPPED and sets its event.  Without an OVERLAPPED
+ * the call is synchronous on any handle.
  */
 #include "win32/internal.h"
+#include "win32/objects.h"
 
 #include <stdlib.h>
 
@@ -40,7 +44,7 @@ static bool map_disposition(DWORD disposition, ULONG *nt)
 
 static ULONG create_options(DWORD flags)
 {
-    ULONG options = FILE_SYNCHRONOUS_IO_NONALERT;
+    ULONG options = flags & FILE_FLAG_OVERLAPPED ? 0 : FILE_SYNCHRONOUS_IO_NONALERT;
     if (!(flags & FILE_FLAG_BACKUP_SEMANTICS))
         options |= FILE_NON_DIRECTORY_FILE;
     if (flags & FILE_FLAG_WRITE_THROUGH)
@@ -101,10 +105,12 @@ NPIPE_API HANDLE WINAPI CreateFileW(LPCWSTR lpFileName, DWORD dwDesiredAccess,
         return fail_handle(ERROR_INVALID_PARAMETER);
     struct np_pipe_name name;
     DWORD error = name_error(lpFileName, &name);
+    if (error == ERROR_PATH_NOT_FOUND) /* not a pipe: a local file (localfile.c) */
+        return np_local_create_file_w(lpFileName, dwDesiredAccess, dwShareMode,
+                                      lpSecurityAttributes, dwCreationDisposition,
+                                      dwFlagsAndAttributes);
     if (error)
         return fail_handle(error);
-    if (dwFlagsAndAttributes & FILE_FLAG_OVERLAPPED)
-        return fail_handle(ERROR_NOT_SUPPORTED); /* overlapped I/O: later */
     UNICODE_STRING us;
     np_nt_string(&name, name.nt_chars, &us);
     OBJECT_ATTRIBUTES oa;
@@ -161,14 +167,22 @@ void np_begin_io(LPDWORD count, LPOVERLAPPED ov, LARGE_INTEGER *offset)
     }
 }
 
-BOOL np_finish_io(NTSTATUS status, const IO_STATUS_BLOCK *iosb,
-                      LPDWORD count, LPOVERLAPPED ov)
+PIO_STATUS_BLOCK np_io_block(LPOVERLAPPED ov, IO_STATUS_BLOCK *local)
 {
+    return ov ? (PIO_STATUS_BLOCK)ov : local;
+}
+
+PVOID np_io_context(LPOVERLAPPED ov)
+{
+    return ov && !((ULONG_PTR)ov->hEvent & 1) ? ov : NULL;
+}
+
+BOOL np_finish_io(NTSTATUS status, const IO_STATUS_BLOCK *iosb,
+                  LPDWORD count, LPOVERLAPPED ov)
+{
+    if (status == STATUS_PENDING)
+        return np_fail(ERROR_IO_PENDING);
     bool filled = !NT_ERROR(status);
-    if (ov && filled) {
-        ov->Internal = (ULONG_PTR)(ULONG)status;
-        ov->InternalHigh = iosb->Information;
-    }
     if (count)
         *count = filled && !(ov && status) ? (DWORD)iosb->Information : 0;
     if (status == STATUS_SUCCESS)
@@ -187,15 +201,20 @@ NPIPE_API BOOL WINAPI ReadFile(HANDLE hFile, LPVOID lpBuffer,
                                LPDWORD lpNumberOfBytesRead,
                                LPOVERLAPPED lpOverlapped)
 {
+    if (np_is_local_handle(hFile)) /* console, local file (console.c) */
+        return np_local_read(hFile, lpBuffer, nNumberOfBytesToRead,
+                             lpNumberOfBytesRead, lpOverlapped);
     LARGE_INTEGER offset;
     np_begin_io(lpNumberOfBytesRead, lpOverlapped, &offset);
     if (!lpNumberOfBytesRead && !lpOverlapped)
         return np_fail(ERROR_NOACCESS);
-    IO_STATUS_BLOCK iosb = {0};
+    IO_STATUS_BLOCK local = {0};
+    PIO_STATUS_BLOCK iosb = np_io_block(lpOverlapped, &local);
     NTSTATUS status = NtReadFile(hFile, lpOverlapped ? lpOverlapped->hEvent : NULL,
-                                 NULL, NULL, &iosb, lpBuffer, nNumberOfBytesToRead,
+                                 NULL, np_io_context(lpOverlapped), iosb,
+                                 lpBuffer, nNumberOfBytesToRead,
                                  lpOverlapped ? &offset : NULL, NULL);
-    return np_finish_io(status, &iosb, lpNumberOfBytesRead, lpOverlapped);
+    return np_finish_io(status, iosb, lpNumberOfBytesRead, lpOverlapped);
 }
 
 /* The same rule for lpNumberOfBytesWritten as for ReadFile's count. */
@@ -204,22 +223,89 @@ NPIPE_API BOOL WINAPI WriteFile(HANDLE hFile, LPCVOID lpBuffer,
                                 LPDWORD lpNumberOfBytesWritten,
                                 LPOVERLAPPED lpOverlapped)
 {
+    if (np_is_local_handle(hFile)) /* console, local file (console.c) */
+        return np_local_write(hFile, lpBuffer, nNumberOfBytesToWrite,
+                              lpNumberOfBytesWritten, lpOverlapped);
     LARGE_INTEGER offset;
     np_begin_io(lpNumberOfBytesWritten, lpOverlapped, &offset);
     if (!lpNumberOfBytesWritten && !lpOverlapped)
         return np_fail(ERROR_NOACCESS);
-    IO_STATUS_BLOCK iosb = {0};
+    IO_STATUS_BLOCK local = {0};
+    PIO_STATUS_BLOCK iosb = np_io_block(lpOverlapped, &local);
     NTSTATUS status = NtWriteFile(hFile, lpOverlapped ? lpOverlapped->hEvent : NULL,
-                                  NULL, NULL, &iosb, lpBuffer,
-                                  nNumberOfBytesToWrite,
+                                  NULL, np_io_context(lpOverlapped), iosb,
+                                  lpBuffer, nNumberOfBytesToWrite,
                                   lpOverlapped ? &offset : NULL, NULL);
-    return np_finish_io(status, &iosb, lpNumberOfBytesWritten, lpOverlapped);
+    return np_finish_io(status, iosb, lpNumberOfBytesWritten, lpOverlapped);
+}
+
+/* ---- ReadFileEx, WriteFileEx --------------------------------------------------- */
+
+/* The APC kernel32 queues for ReadFileEx/WriteFileEx: it calls the
+ * caller's routine with the Win32 error, the byte count and the
+ * OVERLAPPED. */
+static VOID NTAPI file_ex_apc(PVOID context, PIO_STATUS_BLOCK iosb, ULONG reserved)
+{
+    (void)reserved;
+    LPOVERLAPPED_COMPLETION_ROUTINE routine =
+        (LPOVERLAPPED_COMPLETION_ROUTINE)(uintptr_t)context;
+    routine(RtlNtStatusToDosError(iosb->Status), (DWORD)iosb->Information,
+            (LPOVERLAPPED)iosb);
+}
+
+/*
+ * As kernel32: Internal = STATUS_PENDING, the offset from the OVERLAPPED,
+ * and the NT call with the completion routine as an APC (hEvent is the
+ * caller's to use: it is not an event here).  Pending or done at once:
+ * TRUE, and the routine runs in a later alertable wait of this thread
+ * (SleepEx, WaitFor...Ex, GetQueuedCompletionStatusEx, GetOverlappedResultEx
+ * with bAlertable) — never inside this call.  A partial message read done
+ * at once is FALSE with ERROR_MORE_DATA, and its routine still runs, as on
+ * Windows.  Failed at once: FALSE and no routine.  A NULL OVERLAPPED or
+ * routine, which Windows would crash on, is ERROR_INVALID_PARAMETER.
+ */
+static BOOL file_ex(bool write, HANDLE file, void *buffer, DWORD length,
+                    LPOVERLAPPED ov, LPOVERLAPPED_COMPLETION_ROUTINE routine)
+{
+    if (!ov || !routine)
+        return np_fail(ERROR_INVALID_PARAMETER);
+    LARGE_INTEGER offset;
+    np_begin_io(NULL, ov, &offset);
+    PVOID context = (PVOID)(uintptr_t)routine;
+    NTSTATUS status =
+        write ? NtWriteFile(file, NULL, file_ex_apc, context, (PIO_STATUS_BLOCK)ov,
+                            buffer, length, &offset, NULL)
+              : NtReadFile(file, NULL, file_ex_apc, context, (PIO_STATUS_BLOCK)ov,
+                           buffer, length, &offset, NULL);
+    if (status == STATUS_PENDING || status == STATUS_SUCCESS)
+        return TRUE;
+    return np_fail_status(status);
+}
+
+NPIPE_API BOOL WINAPI ReadFileEx(HANDLE hFile, LPVOID lpBuffer,
+                                 DWORD nNumberOfBytesToRead,
+                                 LPOVERLAPPED lpOverlapped,
+                                 LPOVERLAPPED_COMPLETION_ROUTINE lpCompletionRoutine)
+{
+    return file_ex(false, hFile, lpBuffer, nNumberOfBytesToRead, lpOverlapped,
+                   lpCompletionRoutine);
+}
+
+NPIPE_API BOOL WINAPI WriteFileEx(HANDLE hFile, LPCVOID lpBuffer,
+                                  DWORD nNumberOfBytesToWrite,
+                                  LPOVERLAPPED lpOverlapped,
+                                  LPOVERLAPPED_COMPLETION_ROUTINE lpCompletionRoutine)
+{
+    return file_ex(true, hFile, (void *)lpBuffer, nNumberOfBytesToWrite,
+                   lpOverlapped, lpCompletionRoutine);
 }
 
 /* On a pipe: waits until the other end has read everything this end
  * wrote (npfs's flush). */
 NPIPE_API BOOL WINAPI FlushFileBuffers(HANDLE hFile)
 {
+    if (np_is_local_handle(hFile)) /* console, local file (console.c) */
+        return np_local_flush(hFile);
     IO_STATUS_BLOCK iosb;
     NTSTATUS status = NtFlushBuffersFile(hFile, &iosb);
     return NT_SUCCESS(status) ? TRUE : np_fail_status(status);

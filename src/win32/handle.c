@@ -16,9 +16,13 @@
 #include "win32/internal.h"
 
 #include "channel/channel.h"
+#include "win32/objects.h"
 
 NPIPE_API BOOL WINAPI CloseHandle(HANDLE hObject)
 {
+    BOOL local; /* console and local-file handles; thread/process records */
+    if (np_local_close(hObject, &local))
+        return local;
     NTSTATUS status = NtClose(hObject);
     return NT_SUCCESS(status) ? TRUE : np_fail_status(status);
 }
@@ -41,6 +45,9 @@ NPIPE_API BOOL WINAPI DuplicateHandle(HANDLE hSourceProcessHandle,
                                       DWORD dwDesiredAccess, BOOL bInheritHandle,
                                       DWORD dwOptions)
 {
+    if (np_is_local_handle(hSourceHandle)) /* console, local file (console.c) */
+        return np_local_duplicate(hSourceProcessHandle, hSourceHandle,
+                                  hTargetProcessHandle, lpTargetHandle, dwOptions);
     NTSTATUS status = NtDuplicateObject(hSourceProcessHandle, hSourceHandle,
                                         hTargetProcessHandle, lpTargetHandle,
                                         dwDesiredAccess,

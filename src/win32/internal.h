@@ -34,13 +34,31 @@ BOOL np_fail_status(NTSTATUS status);
  * count, marks the OVERLAPPED pending and reads its offset (if any). */
 void np_begin_io(LPDWORD count, LPOVERLAPPED ov, LARGE_INTEGER *offset);
 
-/* The end of ReadFile, WriteFile and TransactNamedPipe: copies the NT
- * call's result into the OVERLAPPED (when the call filled its
- * IO_STATUS_BLOCK) and the byte count, sets the last error, returns the
- * BOOL.  The count is the transferred bytes for STATUS_SUCCESS and for a
- * warning without OVERLAPPED (a partial message: ERROR_MORE_DATA), else 0. */
+/* kernel32's arguments for an NT I/O call: the OVERLAPPED is the
+ * IO_STATUS_BLOCK (else `local` is), and it is also the APC context (the
+ * completion port's value) unless hEvent's low bit is set. */
+PIO_STATUS_BLOCK np_io_block(LPOVERLAPPED ov, IO_STATUS_BLOCK *local);
+PVOID np_io_context(LPOVERLAPPED ov);
+
+/* The end of ReadFile, WriteFile and TransactNamedPipe: STATUS_PENDING is
+ * FALSE with ERROR_IO_PENDING; otherwise the byte count (the transferred
+ * bytes for STATUS_SUCCESS and for a warning without OVERLAPPED — a
+ * partial message: ERROR_MORE_DATA — else 0), the last error and the
+ * BOOL.  The OVERLAPPED was filled by the NT call. */
 BOOL np_finish_io(NTSTATUS status, const IO_STATUS_BLOCK *iosb, LPDWORD count,
                   LPOVERLAPPED ov);
+
+/* ---- sync.c ------------------------------------------------------------- */
+
+/* WaitForMultipleObjectsEx without the Win32 result mapping: the wait's
+ * NTSTATUS (STATUS_WAIT_0 + i, STATUS_TIMEOUT, STATUS_USER_APC after the
+ * due completion routines ran, or an error). */
+NTSTATUS np_wait(DWORD count, const HANDLE *handles, bool wait_all,
+                 DWORD timeout_ms, bool alertable);
+
+/* The buffer an alertable request offers for the ids of due completion
+ * routines (the broker sends them all at once). */
+#define NP_APC_BUFFER (64u * 1024u)
 
 /* ---- name.c ------------------------------------------------------------- */
 

@@ -8,8 +8,6 @@
  * reference is nt-pipes.md §3 and Wine's kernel32 tests, which run on real
  * Windows) — so that the driver in the broker sees what Windows' npfs
  * would.  Where npipe differs on purpose, the function's comment says so:
- *   - FILE_FLAG_OVERLAPPED is refused with ERROR_NOT_SUPPORTED until
- *     overlapped I/O exists (next step);
  *   - a security descriptor is refused with ERROR_NOT_SUPPORTED until
  *     SDDL security exists (DESIGN.md);
  *   - a NULL output pointer that Windows would write through (and crash)
@@ -70,8 +68,6 @@ static DWORD check_pipe_arguments(DWORD open_mode, DWORD pipe_mode,
         return ERROR_INVALID_PARAMETER;
     if (sa && sa->lpSecurityDescriptor)
         return ERROR_NOT_SUPPORTED; /* SDDL security: later */
-    if (open_mode & FILE_FLAG_OVERLAPPED)
-        return ERROR_NOT_SUPPORTED; /* overlapped I/O: the next step */
     return ERROR_SUCCESS;
 }
 
@@ -111,7 +107,7 @@ static NTSTATUS create_instance(struct np_pipe_name *name, DWORD open_mode,
     ACCESS_MASK access;
     ULONG share;
     pipe_access(open_mode, &access, &share);
-    ULONG options = FILE_SYNCHRONOUS_IO_NONALERT;
+    ULONG options = open_mode & FILE_FLAG_OVERLAPPED ? 0 : FILE_SYNCHRONOUS_IO_NONALERT;
     if (open_mode & FILE_FLAG_WRITE_THROUGH)
         options |= FILE_WRITE_THROUGH;
     ULONG attributes = OBJ_CASE_INSENSITIVE;
@@ -142,8 +138,8 @@ static NTSTATUS create_instance(struct np_pipe_name *name, DWORD open_mode,
 /*
  * Errors, checked in this order: NULL name ERROR_PATH_NOT_FOUND; a pipe
  * name over 256 characters ERROR_FILENAME_EXCED_RANGE; bad instances or
- * modes ERROR_INVALID_PARAMETER; a security descriptor or
- * FILE_FLAG_OVERLAPPED ERROR_NOT_SUPPORTED (for now); a name that is not a
+ * modes ERROR_INVALID_PARAMETER; a security descriptor ERROR_NOT_SUPPORTED
+ * (for now); a name that is not a
  * local pipe name ERROR_INVALID_NAME (a server cannot create a remote
  * pipe).  Then npfs: ERROR_PIPE_BUSY when all instances exist,
  * ERROR_ACCESS_DENIED for another direction than the first instance's or
@@ -293,25 +289,25 @@ NPIPE_API BOOL WINAPI CreatePipe(PHANDLE hReadPipe, PHANDLE hWritePipe,
  * FSCTL_PIPE_LISTEN: waits for a client.  A client that came between
  * CreateNamedPipe and this call gives FALSE with ERROR_PIPE_CONNECTED (a
  * success in disguise); one that came and left, ERROR_NO_DATA.  With an
- * OVERLAPPED (on a non-overlapped handle) the call is still synchronous;
- * Internal/InternalHigh start as STATUS_PENDING/0 and get the result
- * unless the call failed outright.
+ * OVERLAPPED, Internal/InternalHigh start as STATUS_PENDING/0 (and stay so
+ * when the call fails at once — ERROR_PIPE_CONNECTED included, as Wine's
+ * tests show on Windows); on an overlapped handle a wait for a client is
+ * FALSE with ERROR_IO_PENDING and completes later.
  */
 NPIPE_API BOOL WINAPI ConnectNamedPipe(HANDLE hNamedPipe, LPOVERLAPPED lpOverlapped)
 {
-    IO_STATUS_BLOCK iosb = {0};
+    IO_STATUS_BLOCK local = {0};
     if (lpOverlapped) {
         lpOverlapped->Internal = (ULONG_PTR)STATUS_PENDING;
         lpOverlapped->InternalHigh = 0;
     }
     NTSTATUS status = NtFsControlFile(hNamedPipe,
                                       lpOverlapped ? lpOverlapped->hEvent : NULL,
-                                      NULL, NULL, &iosb, FSCTL_PIPE_LISTEN,
-                                      NULL, 0, NULL, 0);
-    if (lpOverlapped && !NT_ERROR(status)) {
-        lpOverlapped->Internal = (ULONG_PTR)(ULONG)status;
-        lpOverlapped->InternalHigh = iosb.Information;
-    }
+                                      NULL, np_io_context(lpOverlapped),
+                                      np_io_block(lpOverlapped, &local),
+                                      FSCTL_PIPE_LISTEN, NULL, 0, NULL, 0);
+    if (status == STATUS_PENDING)
+        return np_fail(ERROR_IO_PENDING);
     return done(status);
 }
 
@@ -463,12 +459,13 @@ NPIPE_API BOOL WINAPI TransactNamedPipe(HANDLE hNamedPipe, LPVOID lpInBuffer,
     np_begin_io(lpBytesRead, lpOverlapped, &unused);
     if (!lpBytesRead && !lpOverlapped)
         return np_fail(ERROR_NOACCESS);
-    IO_STATUS_BLOCK iosb = {0};
+    IO_STATUS_BLOCK local = {0};
+    PIO_STATUS_BLOCK iosb = np_io_block(lpOverlapped, &local);
     NTSTATUS status = NtFsControlFile(
-        hNamedPipe, lpOverlapped ? lpOverlapped->hEvent : NULL, NULL, NULL,
-        &iosb, FSCTL_PIPE_TRANSCEIVE, lpInBuffer, nInBufferSize, lpOutBuffer,
-        nOutBufferSize);
-    return np_finish_io(status, &iosb, lpBytesRead, lpOverlapped);
+        hNamedPipe, lpOverlapped ? lpOverlapped->hEvent : NULL, NULL,
+        np_io_context(lpOverlapped), iosb, FSCTL_PIPE_TRANSCEIVE, lpInBuffer,
+        nInBufferSize, lpOutBuffer, nOutBufferSize);
+    return np_finish_io(status, iosb, lpBytesRead, lpOverlapped);
 }
 
 static HANDLE open_client(LPCWSTR name)

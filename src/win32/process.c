@@ -1,6 +1,6 @@
 /*
- * process.c — GetCurrentProcessId, GetCurrentProcess and
- * ProcessIdToSessionId.
+ * process.c — GetCurrentProcessId, GetCurrentProcess, GetCurrentThreadId,
+ * GetCurrentThread and ProcessIdToSessionId.
  *
  * Process ids are Linux pids.  Sessions are Linux audit sessions, read by
  * the broker from the kernel (DESIGN.md, invariant 2): a process outside
@@ -16,6 +16,13 @@ NPIPE_API DWORD WINAPI GetCurrentProcessId(void) { return (DWORD)getpid(); }
  * INVALID_HANDLE_VALUE, and npipe accepts it only where a process handle
  * is expected (DuplicateHandle). */
 NPIPE_API HANDLE WINAPI GetCurrentProcess(void) { return NtCurrentProcess(); }
+
+/* Linux thread ids. */
+NPIPE_API DWORD WINAPI GetCurrentThreadId(void) { return (DWORD)gettid(); }
+
+/* Windows' pseudo-handle for "this thread", (HANDLE)-2.  npipe has no
+ * thread objects yet: it is accepted only by CancelSynchronousIo. */
+NPIPE_API HANDLE WINAPI GetCurrentThread(void) { return (HANDLE)(LONG_PTR)-2; }
 
 /*
  * Windows: a NULL pSessionId is ERROR_INVALID_PARAMETER (checked before

@@ -4,6 +4,7 @@
  */
 #include "tool.h"
 
+#include <signal.h>
 #include <string.h>
 
 struct subcommand {
@@ -16,6 +17,12 @@ static const struct subcommand subcommands[] = {
     {"demo", cmd_demo,
      "a pipe server and client in two processes (and two sessions),\n"
      "                 showing what each learns about the other"},
+    {"list", cmd_list, "the pipes, their instances, and who is on each end"},
+    {"serve", cmd_serve, "a pipe server: relay stdin/stdout, or run a command\n"
+                         "                 per client (inetd-style)"},
+    {"connect", cmd_connect, "a pipe client: stdin to the pipe, the pipe to stdout"},
+    {"call", cmd_call, "one message and its answer (CallNamedPipe)"},
+    {"monitor", cmd_monitor, "pipe events as they happen, with process and session"},
     {"session", cmd_session, "the session of a process (ProcessIdToSessionId)"},
 };
 
@@ -28,23 +35,26 @@ static void usage(FILE *out)
             "       npipe COMMAND --help\n"
             "\n"
             "Windows named pipes on Linux: commands around libnpipe and its broker,\n"
-            "npiped.\n"
+            "npiped.  A pipe NAME may be short (myservice) or full\n"
+            "(\\\\.\\pipe\\myservice).\n"
             "\n"
             "Commands:\n");
     for (size_t i = 0; i < COUNT(subcommands); i++)
         fprintf(out, "  %-14s %s\n", subcommands[i].name, subcommands[i].summary);
     fprintf(out,
-            "  %-14s this text, or a command's (npipe help demo)\n"
+            "  %-14s this text, or a command's (npipe help serve)\n"
             "\n"
             "Examples:\n"
-            "  npipe demo            run the demo: server and client talk over\n"
-            "                        \\\\.\\pipe\\npipe-demo-PID\n"
-            "  npipe session         the session of this shell's npipe process\n"
-            "  npipe session 1       the session of process 1\n"
+            "  npipe demo                         see a server and a client talk\n"
+            "  npipe serve -m -e 'tr a-z A-Z' up  a server running tr per client\n"
+            "  echo hello | npipe connect -m up   ... and a client: prints HELLO\n"
+            "  npipe list                         every pipe, who serves, who is connected\n"
+            "  npipe monitor                      watch your pipes come and go\n"
+            "  npipe session 1                    the session of process 1\n"
             "\n"
             "The library finds its broker through $NPIPE_BROKER, else the system\n"
             "broker (/run/npipe/broker), else the per-user one, which it starts on\n"
-            "demand. Set NPIPE_DEBUG=1 to see how.\n"
+            "demand. Set NPIPE_DEBUG=1 to see how.  See npipe(1) and npiped(8).\n"
             "\n"
             "Exit status: 0 success, 1 failure, 2 usage error.\n",
             "help");
@@ -52,6 +62,8 @@ static void usage(FILE *out)
 
 int main(int argc, char **argv)
 {
+    /* A reader that went away is an error to report, not a signal to die of. */
+    signal(SIGPIPE, SIG_IGN);
     if (argc < 2) {
         usage(stderr);
         return EXIT_USAGE;
