@@ -89,6 +89,30 @@ NTSTATUS ob_insert_handle(PEPROCESS process, OB_HEADER *object,
     return STATUS_SUCCESS;
 }
 
+NTSTATUS ob_insert_handle_at(PEPROCESS process, ULONG handle, OB_HEADER *object,
+                             ACCESS_MASK granted, ULONG attributes)
+{
+    struct ob_handle_table *t = process->handles;
+    if (handle == 0 || (handle & 3) || handle >= OB_HANDLE_LIMIT)
+        return STATUS_INVALID_HANDLE;
+    ULONG i = (handle >> 2) - 1;
+    if (i >= ob_max_handles_per_process)
+        return STATUS_TOO_MANY_OPENED_FILES;
+    while (i >= t->capacity)
+        if (!grow(t))
+            return STATUS_INSUFFICIENT_RESOURCES;
+    if (t->entries[i].object)
+        return STATUS_OBJECT_NAME_COLLISION;
+    NTSTATUS status = ps_quota_charge_handle(process);
+    if (!NT_SUCCESS(status))
+        return status;
+    t->entries[i] = (struct ob_handle_entry){object, granted, attributes};
+    t->used++;
+    object->handle_count++;
+    ob_reference_object(object);
+    return STATUS_SUCCESS;
+}
+
 static struct ob_handle_entry *lookup(PEPROCESS process, ULONG handle)
 {
     struct ob_handle_table *t = process->handles;

@@ -54,6 +54,9 @@ extern ULONG ob_max_handles_per_process;
 NTSTATUS ob_insert_handle(PEPROCESS process, OB_HEADER *object,
                           ACCESS_MASK granted, ULONG attributes,
                           ULONG *handle);
+/* The same, at a given value (a child inheriting its parent's handles). */
+NTSTATUS ob_insert_handle_at(PEPROCESS process, ULONG handle, OB_HEADER *object,
+                             ACCESS_MASK granted, ULONG attributes);
 /* Looks a handle up; on success returns a new pointer reference. */
 NTSTATUS ob_reference_by_handle(PEPROCESS process, ULONG handle,
                                 const OB_TYPE *type, OB_HEADER **object,

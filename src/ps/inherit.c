@@ -26,11 +26,9 @@
  * exits, when rundown closes them — exactly when a Windows child would
  * close what it inherited.
  *
- * The copy uses only the object manager's public calls: it probes the
- * caller's handle values in order, and fills the child's fresh table
- * slot by slot (placeholder entries where the caller has no inheritable
- * handle, closed again at the end), which makes every copy land on the
- * value it had.
+ * The copy probes the caller's handle values in order and inserts each
+ * inheritable one at the same value in the child's table
+ * (ob_insert_handle_at).
  */
 #include "ps/inherit.h"
 
@@ -126,34 +124,13 @@ static struct inherited *collect(PEPROCESS parent, ULONG *count, bool *oom)
     return list;
 }
 
-/* Fills the child's (empty) table so that each handle gets its value. */
+/* Gives the child each handle at the value it has in the parent. */
 static NTSTATUS copy_handles(PEPROCESS child, const struct inherited *list, ULONG n)
 {
-    if (!n)
-        return STATUS_SUCCESS;
-    ULONG last = list[n - 1].value;
-    ULONG *fillers = calloc(last >> 2, sizeof *fillers);
-    if (!fillers)
-        return STATUS_NO_MEMORY;
-    ULONG nfill = 0, k = 0;
     NTSTATUS status = STATUS_SUCCESS;
-    for (ULONG value = 4; value <= last && NT_SUCCESS(status); value += 4) {
-        ULONG got = 0;
-        if (list[k].value == value) {
-            status = ob_insert_handle(child, list[k].object, list[k].granted,
-                                      list[k].attributes, &got);
-            k++;
-        } else { /* a placeholder: closed again below */
-            status = ob_insert_handle(child, list[0].object, 0, 0, &got);
-            if (NT_SUCCESS(status))
-                fillers[nfill++] = got;
-        }
-        if (NT_SUCCESS(status) && got != value)
-            status = STATUS_INTERNAL_ERROR; /* the table was not fresh */
-    }
-    for (ULONG i = 0; i < nfill; i++)
-        ob_close_handle(child, fillers[i]);
-    free(fillers);
+    for (ULONG k = 0; k < n && NT_SUCCESS(status); k++)
+        status = ob_insert_handle_at(child, list[k].value, list[k].object,
+                                     list[k].granted, list[k].attributes);
     return status;
 }
 
