@@ -257,6 +257,16 @@ HANDLE tl_client(const char *name, DWORD access)
 {
     SetLastError(0xdeadbeef);
     HANDLE h = CreateFileA(name, access, 0, NULL, OPEN_EXISTING, 0, NULL);
+    /* As every Windows client does: an instance that is busy (say, a server
+     * between DisconnectNamedPipe and its next ConnectNamedPipe) is waited
+     * for, not treated as failure. */
+    for (int tries = 0; h == INVALID_HANDLE_VALUE && GetLastError() == ERROR_PIPE_BUSY &&
+                        tries < 20;
+         tries++) {
+        WaitNamedPipeA(name, 1000);
+        SetLastError(0xdeadbeef);
+        h = CreateFileA(name, access, 0, NULL, OPEN_EXISTING, 0, NULL);
+    }
     if (h == INVALID_HANDLE_VALUE)
         TL_FAIL("CreateFileA(%s) failed: %lu (%s)", name,
                 (unsigned long)GetLastError(), tl_errname(GetLastError()));

@@ -194,6 +194,10 @@ static struct np_channel *channel_new(void)
     return ch;
 }
 
+/* The first hello of this program image (see np_connect_channel). */
+static pthread_mutex_t g_image_lock = PTHREAD_MUTEX_INITIALIZER;
+static bool g_image_announced; /* under g_image_lock */
+
 /* ---- fork() ----------------------------------------------------------------- */
 
 static void atfork_prepare(void)
@@ -229,6 +233,9 @@ static void atfork_child(void)
         list_insert(mine);
     atomic_store(&g_epoch, next_epoch(atomic_load(&g_epoch)));
     pthread_mutex_unlock(&g_lock);
+    /* Another thread may have been saying its first hello: it does not
+     * exist here, and neither does its lock. */
+    pthread_mutex_init(&g_image_lock, NULL);
     np_async_atfork_child(); /* no completion thread, channel or records */
 }
 
@@ -502,19 +509,21 @@ static uint32_t adopt_broker(uint64_t broker_id)
 
 /* Has this library instance said hello yet?  The first hello of a new
  * program image tells the broker, which then closes the handles the process
- * had before an exec unless they were made inheritable (close-on-exec). */
-static atomic_bool g_hello_sent;
-
+ * had before an exec unless they were made inheritable (close-on-exec).
+ * Every other thread waits until that first hello is through: a handle it
+ * created in the meantime would be closed with the ones from before. */
 static NTSTATUS connect_and_hello(int *slot, uint32_t hello_flags, uint32_t *epoch);
 
 NTSTATUS np_connect_channel(int *slot, uint32_t hello_flags, uint32_t *epoch)
 {
-    bool first = !atomic_exchange(&g_hello_sent, true);
-    if (first)
-        hello_flags |= NP_HELLO_NEW_IMAGE;
-    NTSTATUS status = connect_and_hello(slot, hello_flags, epoch);
-    if (first && !NT_SUCCESS(status))
-        atomic_store(&g_hello_sent, false); /* the news did not get through */
+    pthread_mutex_lock(&g_image_lock);
+    if (g_image_announced) {
+        pthread_mutex_unlock(&g_image_lock);
+        return connect_and_hello(slot, hello_flags, epoch);
+    }
+    NTSTATUS status = connect_and_hello(slot, hello_flags | NP_HELLO_NEW_IMAGE, epoch);
+    g_image_announced = NT_SUCCESS(status);
+    pthread_mutex_unlock(&g_image_lock);
     return status;
 }
 
