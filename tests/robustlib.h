@@ -31,6 +31,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+/* How long the broker may take to finish a dead process's rundown or a
+ * test's cleanup before a test calls it a leak (generous: CI machines are
+ * loaded). */
+#define RB_SETTLE_MS 30000
+
 /* ---- A raw channel to the broker ----------------------------------------- */
 
 static int rb_connect(const char *path)
@@ -155,14 +160,14 @@ static bool rb_same_state(const struct np_broker_stats *a,
            a->instances == b->instances && a->pool_bytes == b->pool_bytes;
 }
 
-/* Waits (up to 10 s) until the broker holds exactly what it held at
+/* Waits (up to RB_SETTLE_MS) until the broker holds exactly what it held at
  * `base`: nothing a dead process or a finished test had is left.  The heap
  * may keep some slack (malloc caches), but not more than heap_slack bytes. */
 static void rb_expect_baseline(const struct np_broker_stats *base,
                                uint64_t heap_slack)
 {
     struct np_broker_stats now;
-    uint64_t deadline = tl_now_ms() + 10000;
+    uint64_t deadline = tl_now_ms() + RB_SETTLE_MS;
     for (;;) {
         rb_stats(&now);
         if (rb_same_state(&now, base))
@@ -187,7 +192,7 @@ static void rb_expect_baseline(const struct np_broker_stats *base,
 static void rb_wait_processes(uint32_t n)
 {
     struct np_broker_stats s;
-    uint64_t deadline = tl_now_ms() + 10000;
+    uint64_t deadline = tl_now_ms() + RB_SETTLE_MS;
     for (;;) {
         rb_stats(&s);
         if (s.processes == n)
@@ -203,7 +208,7 @@ static void rb_wait_processes(uint32_t n)
 static void rb_wait_irps(uint32_t n)
 {
     struct np_broker_stats s;
-    uint64_t deadline = tl_now_ms() + 10000;
+    uint64_t deadline = tl_now_ms() + RB_SETTLE_MS;
     for (;;) {
         rb_stats(&s);
         if (s.pending_irps >= n)
@@ -270,6 +275,20 @@ static char *rb_private_dir(const char *tag)
     return dir;
 }
 
+/* Removes a broker's private directory and what is left in it (the broker
+ * unlinks its socket when it stops cleanly; a killed one does not). */
+static void rb_remove_dir_of(const char *socket_path)
+{
+    char dir[256];
+    snprintf(dir, sizeof dir, "%s", socket_path);
+    char *slash = strrchr(dir, '/');
+    if (!slash || strncmp(dir, "/tmp/npipe-", 11) != 0)
+        return; /* only what rb_private_dir made */
+    unlink(socket_path);
+    *slash = 0;
+    rmdir(dir);
+}
+
 /* Starts npiped on `socket` with extra arguments (NULL-terminated) and
  * waits until it answers.  Returns its pid. */
 static pid_t rb_start_broker(const char *socket_path, const char *const *extra)
@@ -316,7 +335,7 @@ static void rb_stop_broker(pid_t pid)
 {
     kill(pid, SIGTERM);
     int status = 0;
-    uint64_t deadline = tl_now_ms() + 10000;
+    uint64_t deadline = tl_now_ms() + RB_SETTLE_MS;
     for (;;) {
         pid_t r = waitpid(pid, &status, WNOHANG);
         if (r == pid)

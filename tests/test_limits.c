@@ -29,6 +29,7 @@ static void stop_broker(void)
     if (broker > 0)
         rb_stop_broker(broker);
     broker = -1;
+    rb_remove_dir_of(broker_path);
 }
 
 /* A private broker with these options; the library and the stats channel
@@ -39,6 +40,7 @@ static void start_broker(const char *const *options)
         kill(broker, SIGKILL);
         waitpid(broker, NULL, 0);
         broker = -1;
+        rb_remove_dir_of(broker_path);
     }
     rb_stats_close();
     snprintf(broker_path, sizeof broker_path, "%s/broker", rb_private_dir("limits"));
@@ -281,6 +283,59 @@ static void test_pending_limits(void **state)
     release_connects(name, w, t, 8, 9);
     TL_OK(CloseHandle(w[8].h));
     tl_rdv_close(&c.r);
+    stop_broker();
+}
+
+/* An overlapped request is in flight until the library has written its
+ * results and acknowledged them (NP_OP_ACK): a client that never
+ * acknowledges cannot pile up completions in the broker. */
+static void test_unacknowledged_completions(void **state)
+{
+    start_broker((const char *[]){"--max-pending", "8", NULL});
+    const char *name = tl_pipe_name("lim-ack");
+    HANDLE s = TL_HANDLE(CreateNamedPipeA(name, PIPE_ACCESS_DUPLEX, PIPE_TYPE_BYTE, 1,
+                                          65536, 65536, 0, NULL));
+    HANDLE c = rb_open(name, GENERIC_READ | GENERIC_WRITE);
+    int fd = rb_connect(broker_path);
+    int32_t status[10];
+    for (int i = 0; i < 10; i++) {
+        if (i == 9) { /* acknowledge the first: room for one more */
+            struct np_request ack;
+            rb_header(&ack, NP_OP_ACK, 999);
+            ack.args.ack.id = 100;
+            TL_ASSERT(rb_send(fd, &ack, NULL, 0));
+        }
+        struct np_request q;
+        rb_header(&q, NP_OP_WRITE, 100 + i);
+        q.flags = NP_F_ASYNC;
+        q.handle = (uint32_t)(uintptr_t)s & 0xFFFFFF;
+        q.in_len = 4;
+        TL_ASSERT(rb_send(fd, &q, "data", 4));
+        unsigned char buf[256];
+        ssize_t n = rb_recv(fd, buf, sizeof buf, 10000);
+        TL_ASSERT(n >= (ssize_t)sizeof(struct np_reply));
+        struct np_reply r;
+        memcpy(&r, buf, sizeof r);
+        TL_EQ(r.id, q.id);
+        status[i] = r.status;
+    }
+    for (int i = 0; i < 8; i++)
+        TL_EQ(status[i], STATUS_SUCCESS);
+    TL_EQ((uint32_t)status[8], (uint32_t)STATUS_INSUFFICIENT_RESOURCES);
+    TL_EQ(status[9], STATUS_SUCCESS);
+    for (int i = 1; i < 10; i++) {
+        if (i == 8)
+            continue;
+        struct np_request ack;
+        rb_header(&ack, NP_OP_ACK, 1000 + i);
+        ack.args.ack.id = 100 + i;
+        TL_ASSERT(rb_send(fd, &ack, NULL, 0));
+    }
+    close(fd);
+    char buf[64];
+    tl_read_exact(c, buf, 9 * 4);
+    TL_OK(CloseHandle(c));
+    TL_OK(CloseHandle(s));
     stop_broker();
 }
 
@@ -613,6 +668,7 @@ int main(void)
         TL_TEST(test_handles_per_process),
         TL_TEST(test_handles_per_user),
         TL_TEST(test_pending_limits),
+        TL_TEST(test_unacknowledged_completions),
         TL_TEST(test_bytes_per_user),
         TL_TEST(test_bytes_stalled_and_fork),
         TL_TEST(test_threads_per_user),
@@ -623,6 +679,7 @@ int main(void)
     if (broker > 0) {
         kill(broker, SIGKILL);
         waitpid(broker, NULL, 0);
+        rb_remove_dir_of(broker_path);
     }
     return rc;
 }

@@ -295,8 +295,10 @@ static int group_setup(void **state)
 static int group_teardown(void **state)
 {
     (void)state;
-    if (two.broker > 0)
+    if (two.broker > 0) {
         rb_stop_broker(two.broker);
+        rb_remove_dir_of(two.path);
+    }
     if (two.ready)
         remove_users();
     return 0;
@@ -534,6 +536,7 @@ static void test_per_user_broker_refuses_others(void **state)
     chmod(path, 0666);
     tl_join(tl_spawn(refused_by_per_user_broker, path));
     rb_stop_broker(b);
+    rb_remove_dir_of(path);
 }
 
 int main(void)

@@ -114,8 +114,11 @@ static IO_IRP *new_irp(PETHREAD thread, const struct np_request *req,
                        UCHAR major, void *payload, uint32_t payload_len)
 {
     /* The process's and the user's limits on requests in flight; the
-     * callers answer STATUS_INSUFFICIENT_RESOURCES. */
-    if (thread->process->pending_irps >= io_max_pending_per_process ||
+     * callers answer STATUS_INSUFFICIENT_RESOURCES.  An overlapped request
+     * is in flight until the library acknowledges its completion: a client
+     * that never does must not pile up completion records. */
+    if (thread->process->pending_irps + thread->process->async_count >=
+            io_max_pending_per_process ||
         !NT_SUCCESS(ps_quota_charge_irp(thread->process)))
         return NULL;
     PIRP irp = IoAllocateIrp(1, FALSE);

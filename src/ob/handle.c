@@ -97,7 +97,7 @@ NTSTATUS ob_insert_handle_at(PEPROCESS process, ULONG handle, OB_HEADER *object,
         return STATUS_INVALID_HANDLE;
     ULONG i = (handle >> 2) - 1;
     if (i >= ob_max_handles_per_process)
-        return STATUS_TOO_MANY_OPENED_FILES;
+        return STATUS_INSUFFICIENT_RESOURCES; /* as a full table (decision 21) */
     while (i >= t->capacity)
         if (!grow(t))
             return STATUS_INSUFFICIENT_RESOURCES;
