@@ -177,6 +177,16 @@ static void watch_process(PEPROCESS process)
 
 void transport_watch_process(PEPROCESS process) { watch_process(process); } /* ps/inherit.c */
 
+/* A watch may have ended earlier in the same batch (a pid reused by a new
+ * peer runs the old process down): its event must not be used then. */
+static bool is_watched(struct process_source *ps)
+{
+    for (PLIST_ENTRY e = watches.Flink; e != &watches; e = e->Flink)
+        if (CONTAINING_RECORD(e, struct process_source, link) == ps)
+            return true;
+    return false;
+}
+
 static void process_exited(struct process_source *ps)
 {
     npiped_log(2, "process %d exited", (int)ps->process->pid);
@@ -441,13 +451,30 @@ int transport_run(volatile sig_atomic_t *stop)
             npiped_log(0, "epoll_wait: %s", strerror(errno));
             return -1;
         }
+        /* Deaths first.  A process's sockets close before its parent can
+         * reap it, so when a survivor's request and a peer's death are in
+         * the same batch, the death happened first: finish the dead
+         * channels (what they sent before dying still counts) and the
+         * dead processes before serving anyone, as Windows has finished a
+         * process's rundown by the time its exit is observable. */
+        for (int i = 0; i < n; i++) {
+            struct event_source *s = events[i].data.ptr;
+            if (s->kind != SOURCE_CHANNEL || !(events[i].events & (EPOLLHUP | EPOLLERR)))
+                continue;
+            struct channel *ch = s->ptr;
+            for (int rounds = 0; !ch->dead && rounds < 1024; rounds++)
+                channel_readable(ch);
+        }
+        for (int i = 0; i < n; i++) {
+            struct event_source *s = events[i].data.ptr;
+            if (s->kind == SOURCE_PROCESS && is_watched(s->ptr))
+                process_exited(s->ptr);
+        }
         for (int i = 0; i < n; i++) {
             struct event_source *s = events[i].data.ptr;
             if (s->kind == SOURCE_LISTENER) {
                 accept_channels();
-            } else if (s->kind == SOURCE_PROCESS) {
-                process_exited(s->ptr);
-            } else {
+            } else if (s->kind == SOURCE_CHANNEL) {
                 struct channel *ch = s->ptr;
                 if (!ch->dead && (events[i].events & EPOLLOUT))
                     channel_flush(ch);
