@@ -195,7 +195,7 @@ static void test_cancel_io_this_thread_only(void **state)
 }
 
 /* CancelIoEx from another thread ends a synchronous call blocked on the
- * same file; CancelSynchronousIo only knows the calling thread. */
+ * same file; CancelSynchronousIo on the caller itself finds nothing. */
 struct blocked {
     HANDLE h;
     BOOL ok;
@@ -618,9 +618,76 @@ static void test_race_close_cross_process(void **state)
     tl_rdv_close(&c.r);
 }
 
+/* CancelSynchronousIo(thread): the blocking ReadFile of a CreateThread
+ * thread ends with ERROR_OPERATION_ABORTED; a thread with nothing in
+ * flight is ERROR_NOT_FOUND. */
+struct sync_reader {
+    HANDLE h;
+    BOOL ok;
+    DWORD err;
+    volatile int started;
+};
+
+static DWORD WINAPI sync_reader_main(LPVOID arg)
+{
+    struct sync_reader *r = arg;
+    char buf[4];
+    DWORD n;
+    r->started = 1;
+    SetLastError(0xdeadbeef);
+    r->ok = ReadFile(r->h, buf, sizeof buf, &n, NULL);
+    r->err = GetLastError();
+    return 0;
+}
+
+static DWORD WINAPI idle_main(LPVOID arg)
+{
+    Sleep(300);
+    (void)arg;
+    return 0;
+}
+
+static void test_cancel_synchronous_other_thread(void **state)
+{
+    (void)state;
+    const char *name = tl_pipe_name("cancelsyncthread");
+    HANDLE server = tl_server(name, PIPE_ACCESS_DUPLEX, PIPE_TYPE_BYTE, 1, 1024, 1024);
+    HANDLE client = tl_client(name, GENERIC_READ | GENERIC_WRITE);
+
+    HANDLE idle = CreateThread(NULL, 0, idle_main, NULL, 0, NULL);
+    TL_ASSERT_MSG(idle != NULL, "CreateThread: %lu", (unsigned long)GetLastError());
+    TL_FAILS(CancelSynchronousIo(idle), ERROR_NOT_FOUND);
+
+    struct sync_reader r = {.h = server};
+    HANDLE t = CreateThread(NULL, 0, sync_reader_main, &r, 0, NULL);
+    TL_ASSERT_MSG(t != NULL, "CreateThread: %lu", (unsigned long)GetLastError());
+    while (!r.started)
+        tl_sleep_ms(1);
+    /* The read may not have reached the broker yet: retry until it has. */
+    uint64_t end = tl_now_ms() + OV_SOON_MS;
+    BOOL ok;
+    while (!(ok = CancelSynchronousIo(t)) && GetLastError() == ERROR_NOT_FOUND &&
+           tl_now_ms() < end)
+        tl_sleep_ms(2);
+    TL_OK(ok);
+    TL_EQ(WaitForSingleObject(t, 5000), WAIT_OBJECT_0);
+    TL_ASSERT_MSG(!r.ok && r.err == ERROR_OPERATION_ABORTED,
+                  "the cancelled read: %d, error %lu", r.ok, (unsigned long)r.err);
+    /* The pipe is still good. */
+    tl_write_str(client, "ok");
+    char buf[4];
+    TL_EQ(tl_read(server, buf, sizeof buf), 3); /* "ok" and its NUL */
+    TL_EQ(WaitForSingleObject(idle, 5000), WAIT_OBJECT_0);
+    CloseHandle(idle);
+    CloseHandle(t);
+    CloseHandle(client);
+    CloseHandle(server);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        TL_TEST(test_cancel_synchronous_other_thread),
         TL_TEST(test_cancel_one),
         TL_TEST(test_cancel_all),
         TL_TEST(test_cancel_connect),

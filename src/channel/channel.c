@@ -537,7 +537,7 @@ static NTSTATUS connect_and_hello(int *slot, uint32_t hello_flags, uint32_t *epo
             return status;
         struct np_result res = {0};
         uint32_t pid = 0;
-        union np_args args = {.hello = {.flags = hello_flags}};
+        union np_args args = {.hello = {.flags = hello_flags, .tid = (uint32_t)gettid()}};
         enum tx tx = transact(*slot, np_new_request_id(), NP_OP_HELLO, 0, 0,
                               &args, NULL, 0, NULL, 0, &res, &pid, NULL);
         if (tx == TX_OK && NT_SUCCESS(res.status)) {

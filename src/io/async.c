@@ -164,6 +164,36 @@ void io_dispatch_cancel(PETHREAD thread, const struct np_request *req)
     io_reply_status(thread, req, cancelled ? STATUS_SUCCESS : STATUS_NOT_FOUND, cancelled);
 }
 
+/* CancelSynchronousIo: the named thread's blocking I/O (not its overlapped
+ * I/O, not its waits) ends with STATUS_CANCELLED. */
+void io_dispatch_cancel_sync(PETHREAD thread, const struct np_request *req)
+{
+    pid_t tid = (pid_t)req->args.cancel.thread_id;
+    PEPROCESS process = thread->process;
+    ULONG cancelled = 0;
+    for (PLIST_ENTRY e = process->threads.Flink; tid > 0 && e != &process->threads;
+         e = e->Flink) {
+        PETHREAD target = CONTAINING_RECORD(e, ETHREAD, link);
+        if (target->tid != tid || target == thread)
+            continue;
+        for (;;) {
+            IO_IRP *found = NULL;
+            for (PLIST_ENTRY l = target->irps.Flink; l != &target->irps; l = l->Flink) {
+                IO_IRP *x = CONTAINING_RECORD(l, IO_IRP, thread_link);
+                if (x->file && !x->async && !x->irp.Cancel) {
+                    found = x;
+                    break;
+                }
+            }
+            if (!found)
+                break;
+            IoCancelIrp(&found->irp);
+            cancelled++;
+        }
+    }
+    io_reply_status(thread, req, cancelled ? STATUS_SUCCESS : STATUS_NOT_FOUND, cancelled);
+}
+
 /* ---- CreateIoCompletionPort / SetFileCompletionNotificationModes -------- */
 
 void io_dispatch_set_completion(PETHREAD thread, const struct np_request *req)

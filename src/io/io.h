@@ -86,6 +86,7 @@ void io_send_reply(PETHREAD thread, uint64_t id, uint16_t kind, NTSTATUS status,
 void io_ack(PEPROCESS process, uint64_t id);
 void io_free_process_asyncs(PEPROCESS process);
 void io_dispatch_cancel(PETHREAD thread, const struct np_request *req);
+void io_dispatch_cancel_sync(PETHREAD thread, const struct np_request *req);
 void io_dispatch_set_completion(PETHREAD thread, const struct np_request *req);
 
 /* Completion ports (port.c). */

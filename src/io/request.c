@@ -624,6 +624,7 @@ void io_dispatch_request(PETHREAD thread, const struct np_request *req,
         free(payload);
         if (req->args.hello.flags & NP_HELLO_COMPLETION_CHANNEL)
             thread->process->completion_thread = thread;
+        thread->tid = (pid_t)req->args.hello.tid;
         if (req->args.hello.flags & NP_HELLO_NEW_IMAGE)
             ob_close_noninheritable_handles(thread->process);
         reply_now(thread, req, STATUS_SUCCESS, (ULONG)thread->process->pid,
@@ -691,6 +692,10 @@ void io_dispatch_request(PETHREAD thread, const struct np_request *req,
     case NP_OP_CANCEL:
         free(payload);
         io_dispatch_cancel(thread, req);
+        return;
+    case NP_OP_CANCEL_SYNC:
+        free(payload);
+        io_dispatch_cancel_sync(thread, req);
         return;
     case NP_OP_QUERY_DIRECTORY:
     case NP_OP_NOTIFY_DIRECTORY:

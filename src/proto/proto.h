@@ -108,6 +108,11 @@ enum np_op {
                                     caller's OBJ_INHERIT handles at the same
                                     values (src/ps/inherit.c); reply.information
                                     = the broker instance id */
+    NP_OP_CANCEL_SYNC = 56,      /* CancelSynchronousIo: args.cancel.thread_id
+                                    names a thread of the caller's process (as
+                                    its hello reported it); its synchronous
+                                    I/O is cancelled; STATUS_NOT_FOUND if it
+                                    had none */
     NP_OP_MAX = 64
 };
 
@@ -175,6 +180,8 @@ struct np_args_io {
 
 struct np_args_hello {
     uint32_t flags; /* NP_HELLO_* */
+    uint32_t tid;   /* the calling thread's id (gettid): only ever used to
+                       find a thread of the same process (CancelSynchronousIo) */
 };
 
 struct np_args_ack {
@@ -221,6 +228,7 @@ struct np_args_cancel {
     uint32_t only_this_thread; /* CancelIo: the calling thread's I/O only */
     uint32_t match_cookie;     /* CancelIoEx with an OVERLAPPED */
     uint64_t cookie;
+    uint32_t thread_id;        /* NP_OP_CANCEL_SYNC */
 };
 
 /* One completion packet (NP_OP_PORT_REMOVE reply payload). */

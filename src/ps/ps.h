@@ -49,6 +49,8 @@ typedef struct _ETHREAD {
     LIST_ENTRY irps;      /* IRPs issued by this thread and not yet completed */
     LIST_ENTRY apcs;      /* user APCs due: completion routines to run */
     PIRP alertable_wait;  /* the alertable wait this thread is in, if any */
+    pid_t tid;            /* as the thread's hello said; only for finding a
+                             thread of its own process */
 } ETHREAD;
 
 /* The session of a live process: its Linux audit session, with "unset"

@@ -115,16 +115,21 @@ NPIPE_API BOOL WINAPI CancelIo(HANDLE hFile)
 }
 
 /*
- * npipe has no thread handles yet, so the only thread CancelSynchronousIo
- * can name is the caller's own (GetCurrentThread()) — and a thread running
- * this call is not blocked in a synchronous I/O: FALSE with
- * ERROR_NOT_FOUND, which is what Windows answers for it.  Any other handle
- * is ERROR_INVALID_HANDLE.  Cancelling another thread's blocking call
- * works with CancelIoEx(file, NULL).
+ * CancelSynchronousIo names a thread by its handle (CreateThread's, or
+ * GetCurrentThread()); the broker knows each thread of the process by the
+ * id its channel reported and cancels the blocking I/O that thread has in
+ * flight: that call then fails with ERROR_OPERATION_ABORTED.  Nothing in
+ * flight (or the caller itself, which cannot be blocked in I/O while it
+ * runs this) is FALSE with ERROR_NOT_FOUND, as on Windows.
  */
 NPIPE_API BOOL WINAPI CancelSynchronousIo(HANDLE hThread)
 {
-    if (hThread == GetCurrentThread())
+    DWORD tid = GetThreadId(hThread);
+    if (tid == 0)
+        return np_fail(ERROR_INVALID_HANDLE);
+    if (tid == GetCurrentThreadId())
         return np_fail(ERROR_NOT_FOUND);
-    return np_fail(ERROR_INVALID_HANDLE);
+    union np_args args = {.cancel = {.thread_id = tid}};
+    NTSTATUS status = np_call(NP_OP_CANCEL_SYNC, NULL, &args, NULL, 0, NULL, 0, NULL);
+    return NT_SUCCESS(status) ? TRUE : np_fail_status(status);
 }
