@@ -91,7 +91,12 @@ have() { [ -x "$1" ]; }
 run_server() {
     local mode=$1 server=$2 bin=$work/$1
     have "$bin/$server" || return 0
-    timeout 120 "$bin/$server" >"$work/$mode.$server.out" 2>&1 </dev/null &
+    # The servers print with stdio and are stopped by a signal, so their
+    # output is line-buffered (stdbuf) to be seen; without stdbuf it is lost
+    # and only the clients' side is checked.
+    local linebuf=()
+    command -v stdbuf >/dev/null && linebuf=(stdbuf -oL)
+    timeout 120 ${linebuf[@]+"${linebuf[@]}"} "$bin/$server" >"$work/$mode.$server.out" 2>&1 </dev/null &
     local spid=$!
     pids+=("$spid")
     sleep 0.5 # the samples print nothing machine-readable when ready
@@ -113,6 +118,13 @@ run_server() {
     done
     kill "$spid" 2>/dev/null
     wait "$spid" 2>/dev/null
+    # Each server prints the requests it got; the client sends
+    # "Default message from client." (the transaction client omits the dot).
+    if [ "${#linebuf[@]}" != 0 ] && have "$bin/client" &&
+        ! grep -qF "Default message from client." "$work/$mode.$server.out"; then
+        fail "$mode: $server did not print the client's request"
+        sed 's/^/    | /' "$work/$mode.$server.out"
+    fi
 }
 
 run_parent() {
