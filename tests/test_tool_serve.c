@@ -143,7 +143,8 @@ static void test_serve_and_connect_stdio(void **state)
     TL_ASSERT_MSG(!strcmp(out, "from the server\n"), "client got \"%s\"", out);
     free(out);
     free(err);
-    TL_EQ(th_finish(&server, &out, &err, 5000), 0);
+    int rc = th_finish(&server, &out, &err, 5000);
+    TL_ASSERT_MSG(rc == 0, "serve exited with %d: %s", rc, err);
     TL_ASSERT_MSG(!strcmp(out, ""), "server got more: \"%s\"", out);
     free(out);
     free(err);
@@ -168,7 +169,8 @@ static void test_connect_upload(void **state)
     data[n] = '\0';
     th_write(&client, data);
     char *out, *err;
-    TL_EQ(th_finish(&client, &out, &err, 8000), 0);
+    int rc = th_finish(&client, &out, &err, 8000);
+    TL_ASSERT_MSG(rc == 0, "connect exited with %d: %s", rc, err);
     free(out);
     free(err);
     TL_EQ(th_finish(&server, &out, &err, 8000), 0);

@@ -456,26 +456,30 @@ int transport_run(volatile sig_atomic_t *stop)
          * the same batch, the death happened first: finish the dead
          * channels (what they sent before dying still counts) and the
          * dead processes before serving anyone, as Windows has finished a
-         * process's rundown by the time its exit is observable. */
+         * process's rundown by the time its exit is observable.
+         * The kinds are read first: a process source is freed as soon as
+         * its process is run down. */
+        enum source_kind kinds[64];
+        for (int i = 0; i < n; i++)
+            kinds[i] = ((struct event_source *)events[i].data.ptr)->kind;
         for (int i = 0; i < n; i++) {
-            struct event_source *s = events[i].data.ptr;
-            if (s->kind != SOURCE_CHANNEL || !(events[i].events & (EPOLLHUP | EPOLLERR)))
+            if (kinds[i] != SOURCE_CHANNEL || !(events[i].events & (EPOLLHUP | EPOLLERR)))
                 continue;
-            struct channel *ch = s->ptr;
+            struct channel *ch = ((struct event_source *)events[i].data.ptr)->ptr;
             for (int rounds = 0; !ch->dead && rounds < 1024; rounds++)
                 channel_readable(ch);
         }
         for (int i = 0; i < n; i++) {
-            struct event_source *s = events[i].data.ptr;
-            if (s->kind == SOURCE_PROCESS && is_watched(s->ptr))
-                process_exited(s->ptr);
+            /* the source is the first member: no read through a freed one */
+            struct process_source *ps = (struct process_source *)events[i].data.ptr;
+            if (kinds[i] == SOURCE_PROCESS && is_watched(ps))
+                process_exited(ps);
         }
         for (int i = 0; i < n; i++) {
-            struct event_source *s = events[i].data.ptr;
-            if (s->kind == SOURCE_LISTENER) {
+            if (kinds[i] == SOURCE_LISTENER) {
                 accept_channels();
-            } else if (s->kind == SOURCE_CHANNEL) {
-                struct channel *ch = s->ptr;
+            } else if (kinds[i] == SOURCE_CHANNEL) {
+                struct channel *ch = ((struct event_source *)events[i].data.ptr)->ptr;
                 if (!ch->dead && (events[i].events & EPOLLOUT))
                     channel_flush(ch);
                 if (!ch->dead && (events[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)))

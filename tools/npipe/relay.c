@@ -246,9 +246,14 @@ static DWORD relay_peer_driven(struct tool_relay *r)
         pipe_to_fd(r, &error);
         return error;
     }
+    /* The threads may outlive this call (quit_on_eof returns while the
+     * output thread still reads), so they get a copy of the relay that
+     * outlives the caller's frame, like the state. */
     static struct peer_relay state;
+    static struct tool_relay relay;
+    relay = *r;
     struct peer_relay *p = &state;
-    p->relay = r;
+    p->relay = &relay;
     pthread_mutex_init(&p->lock, NULL);
     pthread_cond_init(&p->cond, NULL);
     pthread_t t;
