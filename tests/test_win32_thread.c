@@ -190,7 +190,14 @@ static void test_threads_with_pipes(void **state)
         TL_ASSERT(t[i] != NULL);
     }
     for (int i = 0; i < N; i++) {
-        TL_OK(WaitNamedPipeA(name, 10000));
+        /* The threads may not have created the pipe yet: WaitNamedPipe on a
+         * name that does not exist fails at once, as on Windows. */
+        BOOL ok;
+        for (int tries = 0; !(ok = WaitNamedPipeA(name, 10000)) &&
+                            GetLastError() == ERROR_FILE_NOT_FOUND && tries < 1000;
+             tries++)
+            Sleep(5);
+        TL_OK(ok);
         HANDLE c = CreateFileA(name, GENERIC_READ | GENERIC_WRITE, 0, NULL, OPEN_EXISTING,
                                0, NULL);
         if (c == INVALID_HANDLE_VALUE && GetLastError() == ERROR_PIPE_BUSY) {
