@@ -20,64 +20,6 @@
 #include <sys/syscall.h>
 #include <sys/un.h>
 
-/* The pid of the npiped serving `path`, or 0: the listener's credentials,
- * which the kernel hands to whoever connects (SO_PEERCRED).  Looking for
- * "npiped --socket PATH" in /proc could find an older broker that is
- * draining after an idle exit, or one whose socket was replaced. */
-static pid_t find_broker(const char *path)
-{
-    int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return 0;
-    struct sockaddr_un sa = {.sun_family = AF_UNIX};
-    if (strlen(path) >= sizeof sa.sun_path) {
-        close(fd);
-        return 0;
-    }
-    strcpy(sa.sun_path, path);
-    pid_t pid = 0;
-    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0) {
-        struct ucred cred;
-        socklen_t len = sizeof cred;
-        if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0)
-            pid = cred.pid;
-    }
-    close(fd);
-    if (pid <= 0)
-        return 0;
-    /* Make sure it is an npiped. */
-    char file[64], buf[4096];
-    snprintf(file, sizeof file, "/proc/%d/cmdline", (int)pid);
-    int cf = open(file, O_RDONLY | O_CLOEXEC);
-    if (cf < 0)
-        return 0;
-    ssize_t n = read(cf, buf, sizeof buf - 1);
-    close(cf);
-    if (n <= 0)
-        return 0;
-    buf[n] = 0;
-    size_t l0 = strlen(buf);
-    return l0 >= 6 && strcmp(buf + l0 - 6, "npiped") == 0 ? pid : 0;
-}
-
-/* Kill the broker and wait until it is really gone: its pidfd turns
- * readable only after the kernel has closed all its files (its cmdline
- * empties earlier, while its sockets may still be open). */
-static void kill_broker(pid_t pid)
-{
-    int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
-    TL_ASSERT_MSG(pfd >= 0, "pidfd_open(%d): %s", (int)pid, strerror(errno));
-    TL_ASSERT_MSG(kill(pid, SIGKILL) == 0, "kill broker %d: %s", (int)pid,
-                  strerror(errno));
-    struct pollfd p = {.fd = pfd, .events = POLLIN};
-    int n;
-    do
-        n = poll(&p, 1, 10000);
-    while (n < 0 && errno == EINTR);
-    close(pfd);
-    TL_ASSERT_MSG(n == 1, "the broker did not die within 10 s");
-}
-
 struct pending_read {
     HANDLE h;
     volatile int entered;
@@ -127,7 +69,7 @@ static void test_broker_loss_is_loud(void **state)
     HANDLE s = tl_server(name, PIPE_ACCESS_DUPLEX, PIPE_TYPE_BYTE, 1, 1024,
                          1024);
     HANDLE h = tl_client(name, GENERIC_READ | GENERIC_WRITE);
-    pid_t broker = find_broker(path);
+    pid_t broker = tl_find_broker(path);
     if (!broker) {
         print_message("cannot find the npiped serving %s; skipping\n", path);
         skip();
@@ -138,7 +80,7 @@ static void test_broker_loss_is_loud(void **state)
     while (!__atomic_load_n(&p.entered, __ATOMIC_SEQ_CST))
         tl_sleep_ms(1);
     tl_sleep_ms(200); /* the read is in the broker */
-    kill_broker(broker);
+    tl_kill_broker(broker);
     tl_thread_join(th);
     TL_ASSERT_MSG(!p.ret && p.err == ERROR_BROKEN_PIPE,
                   "a ReadFile in flight when the broker died: %s, error %lu "
@@ -150,7 +92,7 @@ static void test_broker_loss_is_loud(void **state)
     struct ctx c = {.name = tl_pipe_name("loss-after")};
     HANDLE s2 = tl_server(c.name, PIPE_ACCESS_DUPLEX, PIPE_TYPE_BYTE, 1, 1024,
                           1024);
-    pid_t broker2 = find_broker(path);
+    pid_t broker2 = tl_find_broker(path);
     TL_ASSERT_MSG(broker2 != 0 && broker2 != broker,
                   "no new broker on %s (old %d, now %d)", path, (int)broker,
                   (int)broker2);
@@ -195,12 +137,12 @@ static void test_stale_handle_after_idle_loss(void **state)
     HANDLE s = tl_server(name, PIPE_ACCESS_DUPLEX, PIPE_TYPE_BYTE, 1, 1024,
                          1024);
     HANDLE h = tl_client(name, GENERIC_READ | GENERIC_WRITE);
-    pid_t broker = find_broker(path);
+    pid_t broker = tl_find_broker(path);
     if (!broker) {
         print_message("cannot find the npiped serving %s; skipping\n", path);
         skip();
     }
-    kill_broker(broker);
+    tl_kill_broker(broker);
     DWORD n;
     TL_FAILS(WriteFile(h, "x", 1, &n, NULL), ERROR_INVALID_HANDLE);
     TL_FAILS(CloseHandle(s), ERROR_INVALID_HANDLE);
@@ -237,14 +179,14 @@ static void test_broker_loss_in_another_process(void **state)
     pid_t pid = tl_spawn(child_reader, &c);
     tl_connect(s);
     tl_expect_signal(&c.r, 1);
-    pid_t broker = find_broker(path);
+    pid_t broker = tl_find_broker(path);
     if (!broker) {
         tl_kill(pid);
         print_message("cannot find the npiped serving %s; skipping\n", path);
         skip();
     }
     tl_sleep_ms(200); /* the child is blocked in ReadFile */
-    kill_broker(broker);
+    tl_kill_broker(broker);
     tl_join(pid);
     TL_FAILS(CloseHandle(s), ERROR_INVALID_HANDLE);
     tl_rdv_close(&c.r);

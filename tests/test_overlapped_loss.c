@@ -21,69 +21,11 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-/* The pid of the npiped serving `path`, or 0: the listener's credentials,
- * which the kernel hands to whoever connects (SO_PEERCRED).  Looking for
- * "npiped --socket PATH" in /proc could find an older broker that is
- * draining after an idle exit, or one whose socket was replaced. */
-static pid_t find_broker(const char *path)
-{
-    int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return 0;
-    struct sockaddr_un sa = {.sun_family = AF_UNIX};
-    if (strlen(path) >= sizeof sa.sun_path) {
-        close(fd);
-        return 0;
-    }
-    strcpy(sa.sun_path, path);
-    pid_t pid = 0;
-    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0) {
-        struct ucred cred;
-        socklen_t len = sizeof cred;
-        if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0)
-            pid = cred.pid;
-    }
-    close(fd);
-    if (pid <= 0)
-        return 0;
-    /* Make sure it is an npiped. */
-    char file[64], buf[4096];
-    snprintf(file, sizeof file, "/proc/%d/cmdline", (int)pid);
-    int cf = open(file, O_RDONLY | O_CLOEXEC);
-    if (cf < 0)
-        return 0;
-    ssize_t n = read(cf, buf, sizeof buf - 1);
-    close(cf);
-    if (n <= 0)
-        return 0;
-    buf[n] = 0;
-    size_t l0 = strlen(buf);
-    return l0 >= 6 && strcmp(buf + l0 - 6, "npiped") == 0 ? pid : 0;
-}
-
-/* Kill the broker and wait until it is really gone: its pidfd turns
- * readable only after the kernel has closed all its files (its cmdline
- * empties earlier, while its sockets may still be open). */
-static void kill_broker(pid_t pid)
-{
-    int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
-    TL_ASSERT_MSG(pfd >= 0, "pidfd_open(%d): %s", (int)pid, strerror(errno));
-    TL_ASSERT_MSG(kill(pid, SIGKILL) == 0, "kill broker %d: %s", (int)pid,
-                  strerror(errno));
-    struct pollfd p = {.fd = pfd, .events = POLLIN};
-    int n;
-    do
-        n = poll(&p, 1, 10000);
-    while (n < 0 && errno == EINTR);
-    close(pfd);
-    TL_ASSERT_MSG(n == 1, "the broker did not die within 10 s");
-}
-
 static void kill_my_broker(void)
 {
-    pid_t pid = find_broker(tl_broker_path());
+    pid_t pid = tl_find_broker(tl_broker_path());
     TL_ASSERT_MSG(pid > 0, "no broker found at %s", tl_broker_path());
-    kill_broker(pid);
+    tl_kill_broker(pid);
 }
 
 struct blocked {

@@ -228,6 +228,11 @@ void *tl_thread_join(pthread_t t);
 /* ---- Time ---------------------------------------------------------------- */
 
 void tl_sleep_ms(unsigned ms);
+
+/* The npiped serving a socket path (asked of the kernel, SO_PEERCRED), or
+ * 0; and killing it, returning once it is really gone. */
+pid_t tl_find_broker(const char *path);
+void tl_kill_broker(pid_t pid);
 uint64_t tl_now_ms(void);
 
 /* ---- Sessions ------------------------------------------------------------
